@@ -1,0 +1,103 @@
+"""The ``ledger`` command line: a thin layer over :class:`ledger.app.Ledger`.
+
+Exit codes: 0 success, 1 verification found a problem, 2 bad input or usage.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any, ParamSpec, TypeVar
+
+import click
+from rich.console import Console
+from rich.markup import escape
+
+from ledger.app import Ledger
+from ledger.errors import LedgerError
+
+__all__ = ["main"]
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+EXIT_PROBLEM = 1
+EXIT_USAGE = 2
+
+
+class LedgerContext:
+    """What every command shares: the database path and a lazily opened ledger."""
+
+    def __init__(self, db: str) -> None:
+        self.db = db
+        self._ledger: Ledger | None = None
+
+    def open(self, *, create: bool = False) -> Ledger:
+        """Open the ledger; refuse a missing database unless ``create``."""
+        if self._ledger is None:
+            if not create and self.db != ":memory:" and not Path(self.db).exists():
+                raise click.UsageError(
+                    f"no ledger database at {self.db}; run `ledger init` first (or set --db / "
+                    "$LEDGER_DB)"
+                )
+            self._ledger = Ledger.open(self.db)
+        return self._ledger
+
+    def close(self) -> None:
+        """Close the ledger if it was opened."""
+        if self._ledger is not None:
+            self._ledger.close()
+            self._ledger = None
+
+
+def fail(message: str, code: int = EXIT_USAGE) -> None:
+    """Print ``message`` on standard error and exit with ``code``."""
+    err.print(f"[bold red]error:[/] {escape(message)}")
+    sys.exit(code)
+
+
+def handles_errors(fn: Callable[P, R]) -> Callable[P, R]:
+    """Turn ledger errors into a message on standard error and exit code 2."""
+
+    @wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return fn(*args, **kwargs)
+        except LedgerError as exc:
+            fail(str(exc))
+            raise AssertionError("unreachable") from exc
+
+    return wrapper
+
+
+@click.group(
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+    epilog="\b\nExamples:\n  ledger init\n  ledger import quarter.jsonl\n  ledger verify\n",
+)
+@click.option(
+    "--db",
+    default=lambda: os.environ.get("LEDGER_DB", "ledger.db"),
+    show_default="$LEDGER_DB, else ./ledger.db",
+    help="The ledger database file.",
+)
+@click.version_option(package_name="conduct-ledger")
+@click.pass_context
+def cli(ctx: click.Context, db: str) -> None:
+    """Conduct ledger: a tamper-evident record of service conduct and its consequences."""
+    state = LedgerContext(db)
+    ctx.obj = state
+    ctx.call_on_close(state.close)
+
+
+def main(argv: list[str] | None = None) -> Any:
+    """Entry point of the ``ledger`` console script."""
+    from ledger.cli import store_cmds
+
+    store_cmds.register(cli)
+    return cli.main(args=argv, prog_name="ledger")

@@ -1,0 +1,173 @@
+"""Commands over the log itself: init, record, import, verify, schema."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+import orjson
+from rich.progress import Progress
+
+from ledger.cli import EXIT_PROBLEM, LedgerContext, err, fail, handles_errors, out
+from ledger.errors import ValidationFailed
+from ledger.events import EVENT_TYPES, OBSERVATION_TYPES, Event, parse_event
+from ledger.schema import wire_schema
+from ledger.timeutil import parse_instant
+
+__all__ = ["register"]
+
+
+@click.command()
+@click.pass_obj
+@handles_errors
+def init(state: LedgerContext) -> None:
+    """Create the ledger database (idempotent).
+
+    \b
+    Example:
+      ledger --db company.db init
+    """
+    ledger = state.open(create=True)
+    out.print(f"ledger ready at {state.db} ({ledger.store.head()} events)")
+
+
+@click.command()
+@click.argument("type_name", metavar="TYPE")
+@click.option("--employee", "-e", required=True, help="The employee the fact is about.")
+@click.option("--at", "at", help="When it happened (ISO 8601 with offset); default now.")
+@click.option("--by", "by", default="cli", show_default=True, help="Who records it.")
+@click.option("--data", "data", default="{}", help="The type's fields as a JSON object.")
+@click.option("--id", "event_id", help="Event id (UUID) for idempotent retries; default new.")
+@click.option("--source", help="Originating system or document reference.")
+@click.option("--evidence", multiple=True, help="Evidence reference (repeatable).")
+@click.pass_obj
+@handles_errors
+def record(
+    state: LedgerContext,
+    type_name: str,
+    employee: str,
+    at: str | None,
+    by: str,
+    data: str,
+    event_id: str | None,
+    source: str | None,
+    evidence: tuple[str, ...],
+) -> None:
+    """Record one observation by hand.
+
+    \b
+    Examples:
+      ledger record attendance.late_arrival -e E1001 --at 2026-07-03T09:12:00+08:00 \\
+          --data '{"minutes": 12}'
+      ledger record service.customer_praised -e E1002 --data '{"channel": "phone"}'
+    """
+    if type_name not in OBSERVATION_TYPES:
+        known = ", ".join(OBSERVATION_TYPES)
+        hint = "written by the ledger" if type_name in EVENT_TYPES else "unknown"
+        fail(f"type: {type_name!r} is {hint}; recordable types: {known}")
+    try:
+        payload = orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        raise ValidationFailed.single("--data", f"not valid JSON: {exc}") from None
+    ledger = state.open()
+    raw = {
+        "type": type_name,
+        "employee_id": employee,
+        "occurred_at": (parse_instant(at, what="--at") if at else ledger.now()).isoformat(),
+        "recorded_by": by,
+        "data": payload,
+        "evidence": list(evidence),
+    }
+    if event_id:
+        raw["event_id"] = event_id
+    if source:
+        raw["source"] = source
+    event: Event = parse_event(raw)
+    report = ledger.record(event)
+    status = "appended" if report.appended else "already present"
+    out.print(f"{status}: {event.event_id} {event.type} {event.employee_id}")
+
+
+@click.command(name="import")
+@click.argument("file", metavar="FILE|-")
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), help="Default: by suffix.")
+@click.pass_obj
+@handles_errors
+def import_(state: LedgerContext, file: str, fmt: str | None) -> None:
+    """Import events from JSON Lines (or CSV); all or nothing.
+
+    A bad line is reported with its line number and reason (exit 2) and nothing of the
+    file is written. Re-importing the same file is a no-op.
+
+    \b
+    Examples:
+      ledger import quarter.jsonl
+      cat events.jsonl | ledger import -
+      ledger import badge.csv --format csv
+    """
+    ledger = state.open()
+    show = sys.stderr.isatty()
+    with Progress(console=err, transient=True, disable=not show) as bar:
+        task = bar.add_task("importing", total=None)
+        report = ledger.import_file(
+            file,
+            fmt=fmt,  # type: ignore[arg-type]
+            progress=lambda line: bar.update(task, completed=line),
+        )
+    out.print(f"appended {report.appended}, already present {report.already_present}, rejected 0")
+
+
+@click.command()
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@click.pass_obj
+@handles_errors
+def verify(state: LedgerContext, fmt: str) -> None:
+    """Check the hash chain; exit 1 naming the first broken position.
+
+    \b
+    Example:
+      ledger verify && echo intact
+    """
+    ledger = state.open()
+    report = ledger.verify_chain()
+    if fmt == "json":
+        click.echo(
+            json.dumps(
+                {
+                    "ok": report.ok,
+                    "checked": report.checked,
+                    "head_hash": report.head_hash,
+                    "first_bad_position": report.first_bad_position,
+                    "problem": report.problem,
+                },
+                ensure_ascii=False,
+            )
+        )
+    elif report.ok:
+        out.print(f"intact: {report.checked} events, head {report.head_hash}")
+    else:
+        where = f"position {report.first_bad_position}" if report.first_bad_position else "log"
+        err.print(f"BROKEN at {where}: {report.problem}")
+    if not report.ok:
+        sys.exit(EXIT_PROBLEM)
+
+
+@click.command()
+@click.option("--type", "type_name", help="Only this event type's schema.")
+def schema(type_name: str | None) -> None:
+    """Print the JSON Schema of the wire format (one event per JSON Lines line).
+
+    \b
+    Example:
+      ledger schema > ledger-event.schema.json
+    """
+    if type_name is not None and type_name not in EVENT_TYPES:
+        fail(f"type: unknown event type {type_name!r}")
+    click.echo(json.dumps(wire_schema(type_name), ensure_ascii=False, indent=2))
+
+
+def register(group: click.Group) -> None:
+    """Add these commands to ``group``."""
+    for command in (init, record, import_, verify, schema):
+        group.add_command(command)

@@ -1,0 +1,116 @@
+"""The one exception family of the ledger.
+
+Every error the library raises on purpose is a :class:`LedgerError`; storage errors from
+SQLite are translated into :class:`StorageError` so callers never need to import
+``sqlite3`` to handle failures.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+__all__ = [
+    "ConcurrencyError",
+    "ConflictError",
+    "FieldProblem",
+    "ImportRejected",
+    "LedgerError",
+    "NotFoundError",
+    "RulebookError",
+    "StorageError",
+    "TamperedError",
+    "UsageError",
+    "ValidationFailed",
+]
+
+
+class LedgerError(Exception):
+    """Root of every error raised by the ledger on purpose."""
+
+
+@dataclass(frozen=True, slots=True)
+class FieldProblem:
+    """One problem with one field of an input.
+
+    Attributes:
+        field: dotted path of the field, e.g. ``data.minutes``; empty for the whole input.
+        message: what is wrong with it.
+    """
+
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.message}" if self.field else self.message
+
+
+class ValidationFailed(LedgerError):
+    """An input (event, rulebook, option) is malformed; ``problems`` names each field."""
+
+    def __init__(self, problems: Sequence[FieldProblem], *, where: str = "") -> None:
+        self.problems = tuple(problems)
+        self.where = where
+        text = "; ".join(str(p) for p in self.problems) or "invalid input"
+        super().__init__(f"{where}: {text}" if where else text)
+
+    @classmethod
+    def single(cls, field: str, message: str, *, where: str = "") -> ValidationFailed:
+        """A failure with one problem."""
+        return cls([FieldProblem(field, message)], where=where)
+
+
+class ImportRejected(LedgerError):
+    """A batch import was refused; nothing of it was written.
+
+    Attributes:
+        line: 1-based line (or CSV row) number of the first bad record.
+        reason: what is wrong with it.
+    """
+
+    def __init__(self, source: str, line: int, reason: str) -> None:
+        self.source = source
+        self.line = line
+        self.reason = reason
+        super().__init__(f"{source}:{line}: {reason}")
+
+
+class ConflictError(LedgerError):
+    """An event id is already stored with different content (idempotency violation)."""
+
+    def __init__(self, event_id: str, detail: str = "") -> None:
+        self.event_id = event_id
+        msg = f"event {event_id} is already stored with different content"
+        super().__init__(f"{msg} ({detail})" if detail else msg)
+
+
+class ConcurrencyError(LedgerError):
+    """``expected_version`` did not match the stream's current version."""
+
+    def __init__(self, employee_id: str, expected: int, actual: int) -> None:
+        self.employee_id = employee_id
+        self.expected = expected
+        self.actual = actual
+        super().__init__(
+            f"stream {employee_id!r} is at version {actual}, expected {expected}; nothing written"
+        )
+
+
+class StorageError(LedgerError):
+    """The storage backend failed (file unreadable, locked too long, disk full...)."""
+
+
+class TamperedError(StorageError):
+    """A stored row could not be read back because it was altered outside the ledger."""
+
+
+class NotFoundError(LedgerError):
+    """A requested sanction, event, employee or file does not exist."""
+
+
+class RulebookError(LedgerError):
+    """A rulebook document is invalid, or no rulebook is in force."""
+
+
+class UsageError(LedgerError):
+    """The library or command was called with arguments that do not fit together."""

@@ -1,0 +1,428 @@
+"""The store contract shared by every backend: idempotent, chained, append-only batches.
+
+A backend implements a handful of row-level methods (the *recorder*); this base class turns
+them into the contract of DESIGN.md §5: one transaction per batch, gapless positions,
+per-employee versions, optimistic concurrency, idempotency by ``event_id``, and a sha256 hash
+chain ``hash = sha256(prev_hash || canonical_json(record))`` over the whole log.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Literal, NamedTuple
+from uuid import UUID
+
+import orjson
+
+from ledger.errors import (
+    ConcurrencyError,
+    ConflictError,
+    FieldProblem,
+    TamperedError,
+    UsageError,
+    ValidationFailed,
+)
+from ledger.events import Event, canonical_json, event_to_wire, parse_event
+from ledger.timeutil import COMPANY_TZ
+
+__all__ = [
+    "GENESIS_HASH",
+    "AppendReport",
+    "ChainReport",
+    "EventStore",
+    "ReadFilter",
+    "Recorded",
+    "Row",
+    "chain_hash",
+    "record_of_row",
+]
+
+GENESIS_HASH = "0" * 64
+FUTURE_TOLERANCE = timedelta(minutes=5)
+
+
+class Row(NamedTuple):
+    """One stored event exactly as a backend keeps it (text columns, canonical JSON)."""
+
+    position: int
+    event_id: UUID
+    employee_id: str
+    version: int
+    type: str
+    schema_version: int
+    occurred_at: str
+    recorded_at: str
+    recorded_by: str
+    source: str | None
+    evidence: str
+    correlation_id: str | None
+    causation_id: str | None
+    data: str
+    hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    """An event as stored: the event plus what the store assigned to it."""
+
+    event: Event
+    position: int
+    version: int
+    recorded_at: datetime
+    hash: str
+
+    @property
+    def event_id(self) -> UUID:
+        """The event's id."""
+        return self.event.event_id
+
+
+@dataclass(frozen=True, slots=True)
+class AppendReport:
+    """What one ``append`` did: every event either appended or already present."""
+
+    appended: tuple[Recorded, ...] = ()
+    already_present: tuple[UUID, ...] = ()
+
+    def status(self, event_id: UUID) -> Literal["appended", "already_present"]:
+        """The outcome for one event id of the batch."""
+        if any(r.event_id == event_id for r in self.appended):
+            return "appended"
+        if event_id in self.already_present:
+            return "already_present"
+        raise KeyError(event_id)
+
+
+@dataclass(frozen=True, slots=True)
+class ChainReport:
+    """Result of walking the hash chain."""
+
+    ok: bool
+    checked: int
+    head_hash: str
+    first_bad_position: int | None = None
+    problem: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReadFilter:
+    """Which events a read returns; every bound is inclusive; results come in position order."""
+
+    employee_id: str | None = None
+    types: frozenset[str] | None = None
+    from_position: int = 1
+    to_position: int | None = None
+    to_version: int | None = None
+    occurred_from: datetime | None = None
+    occurred_to: datetime | None = None
+    recorded_from: datetime | None = None
+    recorded_to: datetime | None = None
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(COMPANY_TZ).isoformat()
+
+
+def record_of_row(row: Row) -> dict[str, Any]:
+    """The canonical record of a row: its wire form plus position, version and recorded_at."""
+    record: dict[str, Any] = {
+        "data": orjson.loads(row.data),
+        "employee_id": row.employee_id,
+        "event_id": str(row.event_id),
+        "evidence": orjson.loads(row.evidence),
+        "occurred_at": row.occurred_at,
+        "position": row.position,
+        "recorded_at": row.recorded_at,
+        "recorded_by": row.recorded_by,
+        "schema_version": row.schema_version,
+        "type": row.type,
+        "version": row.version,
+    }
+    for name in ("source", "correlation_id", "causation_id"):
+        value = getattr(row, name)
+        if value is not None:
+            record[name] = value
+    return record
+
+
+def wire_of_row(row: Row) -> dict[str, Any]:
+    """The wire form of a stored row (what the client sent)."""
+    record = record_of_row(row)
+    for name in ("position", "recorded_at", "version"):
+        del record[name]
+    return record
+
+
+def chain_hash(prev_hash: str, record: Mapping[str, Any]) -> str:
+    """``sha256(prev_hash || canonical_json(record))`` as hex, ``prev_hash`` as raw bytes."""
+    return hashlib.sha256(bytes.fromhex(prev_hash) + canonical_json(record)).hexdigest()
+
+
+def _row_for(event: Event, position: int, version: int, recorded_at: str, prev: str) -> Row:
+    wire = event_to_wire(event)
+    row = Row(
+        position=position,
+        event_id=event.event_id,
+        employee_id=event.employee_id,
+        version=version,
+        type=event.type,
+        schema_version=event.schema_version,
+        occurred_at=wire["occurred_at"],
+        recorded_at=recorded_at,
+        recorded_by=event.recorded_by,
+        source=event.source,
+        evidence=canonical_json(list(event.evidence)).decode(),
+        correlation_id=wire.get("correlation_id"),
+        causation_id=wire.get("causation_id"),
+        data=canonical_json(wire["data"]).decode(),
+        hash="",
+    )
+    return row._replace(hash=chain_hash(prev, record_of_row(row)))
+
+
+def recorded_of_row(row: Row) -> Recorded:
+    """Rebuild the typed event of a row (upcasting old schema versions)."""
+    try:
+        event = parse_event(wire_of_row(row))
+    except ValidationFailed as exc:
+        raise TamperedError(
+            f"stored event at position {row.position} is unreadable: {exc}"
+        ) from exc
+    return Recorded(
+        event=event,
+        position=row.position,
+        version=row.version,
+        recorded_at=datetime.fromisoformat(row.recorded_at).astimezone(COMPANY_TZ),
+        hash=row.hash,
+    )
+
+
+class EventStore(ABC):
+    """Append-only event log with a hash chain. Backends implement the ``_`` methods."""
+
+    def __init__(
+        self,
+        *,
+        clock: Callable[[], datetime] | None = None,
+        future_tolerance: timedelta = FUTURE_TOLERANCE,
+    ) -> None:
+        self.clock: Callable[[], datetime] = clock or (lambda: datetime.now(COMPANY_TZ))
+        self.future_tolerance = future_tolerance
+
+    # -- the recorder interface a backend provides -------------------------------------------
+
+    @abstractmethod
+    def transaction(self) -> AbstractContextManager[None]:
+        """A write transaction (re-entrant); everything inside commits or rolls back together."""
+
+    @abstractmethod
+    def _existing(self, event_ids: Sequence[UUID]) -> dict[UUID, Row]:
+        """Stored rows for those ids that exist."""
+
+    @abstractmethod
+    def _stream_versions(self, employee_ids: Iterable[str]) -> dict[str, int]:
+        """Current version of each named stream (absent streams omitted)."""
+
+    @abstractmethod
+    def _head_row(self) -> Row | None:
+        """The row at the highest position."""
+
+    @abstractmethod
+    def _insert(self, rows: Sequence[Row]) -> None:
+        """Insert rows (already positioned, versioned and chained) and advance stream heads."""
+
+    @abstractmethod
+    def _rows(self, flt: ReadFilter) -> Iterator[Row]:
+        """Stored rows matching ``flt`` in position order, streamed."""
+
+    @abstractmethod
+    def employees(self) -> list[str]:
+        """Every stream key (employee ids and ``_ledger``), sorted."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Release the backend's resources."""
+
+    # -- the contract ----------------------------------------------------------------------
+
+    def append(
+        self,
+        events: Sequence[Event],
+        *,
+        expected_version: int | Mapping[str, int] | None = None,
+    ) -> AppendReport:
+        """Append a batch atomically.
+
+        Args:
+            events: the batch, in the order positions are assigned.
+            expected_version: the stream version the caller last saw; an ``int`` when the batch
+                is for one employee, else a mapping from employee id to version.
+
+        Returns:
+            Which events were appended and which were already present (same id, same content).
+
+        Raises:
+            ConflictError: an id is stored (or repeated in the batch) with other content.
+            ConcurrencyError: a stream is not at the expected version.
+            ValidationFailed: an ``occurred_at`` lies in the future of the store's clock.
+        """
+        with self.transaction():
+            return self._append(events, expected_version)
+
+    def _append(
+        self, events: Sequence[Event], expected: int | Mapping[str, int] | None
+    ) -> AppendReport:
+        if not events:
+            return AppendReport()
+        existing = self._existing([e.event_id for e in events])
+        fresh: list[Event] = []
+        seen: dict[UUID, bytes] = {}
+        present: list[UUID] = []
+        for event in events:
+            wire = canonical_json(event_to_wire(event))
+            stored = existing.get(event.event_id)
+            prior = (
+                canonical_json(wire_of_row(stored))
+                if stored is not None
+                else seen.get(event.event_id)
+            )
+            if prior is None:
+                seen[event.event_id] = wire
+                fresh.append(event)
+            elif prior == wire:
+                present.append(event.event_id)
+            else:
+                raise ConflictError(str(event.event_id), f"type {event.type}")
+        if not fresh:
+            # A retry of a committed batch is answered, not refused, even though its
+            # expected_version is now behind: the retry's intent was already fulfilled.
+            return AppendReport(already_present=tuple(present))
+        versions = self._stream_versions({e.employee_id for e in events})
+        self._check_expected(events, expected, versions)
+        head = self._head_row()
+        now = self.clock()
+        if head is not None:
+            now = max(now, datetime.fromisoformat(head.recorded_at))
+        limit = now + self.future_tolerance
+        for event in fresh:
+            if event.occurred_at > limit:
+                raise ValidationFailed(
+                    [
+                        FieldProblem(
+                            "occurred_at",
+                            f"{event.occurred_at.isoformat()} is in the "
+                            f"future of the ledger's clock ({now.isoformat()})",
+                        )
+                    ],
+                    where=f"event {event.event_id}",
+                )
+        recorded_at = _iso(now)
+        position = head.position if head else 0
+        prev = head.hash if head else GENESIS_HASH
+        rows: list[Row] = []
+        for event in fresh:
+            position += 1
+            version = versions.get(event.employee_id, 0) + 1
+            versions[event.employee_id] = version
+            row = _row_for(event, position, version, recorded_at, prev)
+            prev = row.hash
+            rows.append(row)
+        self._insert(rows)
+        return AppendReport(tuple(recorded_of_row(r) for r in rows), tuple(present))
+
+    @staticmethod
+    def _check_expected(
+        events: Sequence[Event],
+        expected: int | Mapping[str, int] | None,
+        versions: Mapping[str, int],
+    ) -> None:
+        if expected is None:
+            return
+        if isinstance(expected, int):
+            streams = {e.employee_id for e in events}
+            if len(streams) != 1:
+                raise UsageError("an int expected_version needs a batch for one employee")
+            expected = {streams.pop(): expected}
+        for employee_id, want in expected.items():
+            actual = versions.get(employee_id, 0)
+            if actual != want:
+                raise ConcurrencyError(employee_id, want, actual)
+
+    def read(self, flt: ReadFilter | None = None, /, **bounds: Any) -> Iterator[Recorded]:
+        """Stream stored events in position order.
+
+        Args:
+            flt: a :class:`ReadFilter`; or give its fields as keyword arguments.
+        """
+        flt = flt or ReadFilter(**bounds)
+        for row in self._rows(flt):
+            yield recorded_of_row(row)
+
+    def get(self, event_id: UUID) -> Recorded | None:
+        """The stored event with that id, if any."""
+        row = self._existing([event_id]).get(event_id)
+        return recorded_of_row(row) if row is not None else None
+
+    def head(self) -> int:
+        """The highest position in the log (0 when empty)."""
+        row = self._head_row()
+        return row.position if row else 0
+
+    def head_hash(self) -> str:
+        """The hash at the head of the chain (the genesis hash when empty)."""
+        row = self._head_row()
+        return row.hash if row else GENESIS_HASH
+
+    def stream_version(self, employee_id: str) -> int:
+        """The number of events in that employee's stream."""
+        return self._stream_versions([employee_id]).get(employee_id, 0)
+
+    def verify(self, *, progress: Callable[[int], None] | None = None) -> ChainReport:
+        """Walk the whole log and check positions, stream versions and the hash chain.
+
+        Returns:
+            The first position where anything is wrong, or ``ok``.
+        """
+        prev = GENESIS_HASH
+        expected_position = 1
+        versions: dict[str, int] = {}
+        checked = 0
+        for row in self._rows(ReadFilter()):
+            problem = None
+            if row.position != expected_position:
+                problem = f"position {expected_position} is missing (next is {row.position})"
+            elif row.version != versions.get(row.employee_id, 0) + 1:
+                problem = f"stream {row.employee_id} version {row.version} is out of sequence"
+            else:
+                try:
+                    actual = chain_hash(prev, record_of_row(row))
+                except (ValueError, orjson.JSONDecodeError) as exc:
+                    problem = f"stored content is unreadable ({exc})"
+                else:
+                    if actual != row.hash:
+                        problem = "content does not match its hash (the event was altered)"
+            if problem is not None:
+                return ChainReport(False, checked, prev, row.position, problem)
+            prev = row.hash
+            versions[row.employee_id] = row.version
+            expected_position += 1
+            checked += 1
+            if progress is not None and checked % 10_000 == 0:
+                progress(checked)
+        heads = self._stream_versions(versions)
+        for employee_id, version in versions.items():
+            if heads.get(employee_id) != version:
+                return ChainReport(
+                    False,
+                    checked,
+                    prev,
+                    None,
+                    f"stream head of {employee_id} says {heads.get(employee_id)}, "
+                    f"log has {version}",
+                )
+        return ChainReport(True, checked, prev)

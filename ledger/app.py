@@ -4,28 +4,62 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
+from uuid import UUID
 
-from ledger.errors import ConflictError, ImportRejected, UsageError, ValidationFailed
-from ledger.events import EVENT_TYPES, Event
+from ledger.errors import (
+    ConflictError,
+    ImportRejected,
+    NotFoundError,
+    RulebookError,
+    UsageError,
+    ValidationFailed,
+)
+from ledger.events import (
+    EVENT_TYPES,
+    LEDGER_STREAM,
+    Event,
+    EventData,
+    RulebookAdopted,
+    Ticked,
+)
 from ledger.importer import Format, open_text, read_events
+from ledger.policies.engine import Derivation, derive
+from ledger.policies.reconcile import reconcile
+from ledger.policies.rulebook import AdoptedRulebook, Rulebook, RulebookSet
+from ledger.policies.status import SanctionState, fold_sanctions
 from ledger.store import AppendReport, ChainReport, EventStore, MemoryStore, SQLiteStore
-from ledger.timeutil import COMPANY_TZ
+from ledger.timeutil import COMPANY_TZ, Period
 
-__all__ = ["ImportReport", "Ledger", "RecordReport"]
+__all__ = ["ImportReport", "Ledger", "RecordReport", "TickReport"]
+
+DERIVED_BY = "ledger"
+DEADLINE_TYPES = frozenset(
+    {"service.complaint_received", "service.complaint_verified", "task.assigned"}
+)
 
 Clock = Callable[[], datetime]
 
 
 @dataclass(frozen=True, slots=True)
 class RecordReport:
-    """What recording a batch did."""
+    """What recording a batch did: facts appended or already present, derived events added."""
 
     appended: int
     already_present: int
+    derived: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class TickReport:
+    """What a tick did."""
+
+    now: datetime
+    employees: int
+    derived: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +69,7 @@ class ImportReport:
     appended: int
     already_present: int
     lines: int
+    derived: int = 0
 
 
 class Ledger:
@@ -50,27 +85,44 @@ class Ledger:
         0
     """
 
-    def __init__(self, store: EventStore, *, clock: Clock | None = None) -> None:
+    def __init__(
+        self, store: EventStore, *, clock: Clock | None = None, adopt_default: bool = True
+    ) -> None:
         self.store = store
         self.clock: Clock = clock or (lambda: datetime.now(COMPANY_TZ))
         store.clock = self.now
+        self._ledger_version = -1
+        self._rulebooks = RulebookSet()
+        self._horizon: datetime | None = None
+        if adopt_default and not self.rulebooks():
+            self.adopt(Rulebook.default_document(), source="default rulebook")
 
     @classmethod
     def open(
-        cls, path: str | Path = ":memory:", *, clock: Clock | None = None, **options: Any
+        cls,
+        path: str | Path = ":memory:",
+        *,
+        clock: Clock | None = None,
+        adopt_default: bool = True,
+        **options: Any,
     ) -> Ledger:
         """Open (creating if needed) a ledger in a SQLite file, or in memory for ``:memory:``.
+
+        Args:
+            path: the database file.
+            clock: the ledger's notion of now.
+            adopt_default: adopt the shipped rulebook (with its own dates) when none is.
 
         Raises:
             StorageError: the file is not a ledger database or cannot be opened.
         """
         store: EventStore = SQLiteStore(path, **options)
-        return cls(store, clock=clock)
+        return cls(store, clock=clock, adopt_default=adopt_default)
 
     @classmethod
-    def in_memory(cls, *, clock: Clock | None = None) -> Ledger:
+    def in_memory(cls, *, clock: Clock | None = None, adopt_default: bool = True) -> Ledger:
         """A ledger on the pure-Python in-memory backend (fast; for tests and replays)."""
-        return cls(MemoryStore(), clock=clock)
+        return cls(MemoryStore(), clock=clock, adopt_default=adopt_default)
 
     def now(self) -> datetime:
         """The ledger clock's current time, in company time."""
@@ -113,7 +165,8 @@ class Ledger:
                 )
         with self.store.transaction():
             report = self.store.append(batch)
-        return RecordReport(len(report.appended), len(report.already_present))
+            derived = self._reconcile_all({r.event.employee_id for r in report.appended})
+        return RecordReport(len(report.appended), len(report.already_present), derived)
 
     def import_stream(
         self,
@@ -130,6 +183,7 @@ class Ledger:
             ImportRejected: a bad line, or an id stored with other content; nothing written.
         """
         appended = present = lines = 0
+        touched: set[str] = set()
         with self.store.transaction():
             batch: list[tuple[int, Event]] = []
             for line, event in read_events(stream, source=source, fmt=fmt):
@@ -139,6 +193,7 @@ class Ledger:
                     result = self._append_lines(batch, source)
                     appended += len(result.appended)
                     present += len(result.already_present)
+                    touched.update(r.event.employee_id for r in result.appended)
                     batch.clear()
                     if progress is not None:
                         progress(lines)
@@ -146,7 +201,9 @@ class Ledger:
                 result = self._append_lines(batch, source)
                 appended += len(result.appended)
                 present += len(result.already_present)
-        return ImportReport(appended, present, lines)
+                touched.update(r.event.employee_id for r in result.appended)
+            derived = self._reconcile_all(touched)
+        return ImportReport(appended, present, lines, derived)
 
     def import_file(
         self, path: str | Path, *, fmt: Format | None = None, **options: Any
@@ -181,3 +238,184 @@ class Ledger:
     def verify_chain(self) -> ChainReport:
         """Check the hash chain, positions and stream versions of the whole log."""
         return self.store.verify()
+
+    # -- rulebooks ---------------------------------------------------------------------------
+
+    def _refresh(self) -> None:
+        version = self.store.stream_version(LEDGER_STREAM)
+        if version == self._ledger_version:
+            return
+        adopted: list[AdoptedRulebook] = []
+        horizon: datetime | None = None
+        for recorded in self.store.read(employee_id=LEDGER_STREAM):
+            data = recorded.event.data
+            if isinstance(data, RulebookAdopted):
+                adopted.append(_adopted_of(data))
+            elif isinstance(data, Ticked):
+                horizon = data.now if horizon is None else max(horizon, data.now)
+        self._rulebooks = RulebookSet(adopted)
+        self._horizon = horizon
+        self._ledger_version = version
+
+    def rulebooks(self) -> RulebookSet:
+        """Every adopted rulebook version (read from the ``_ledger`` stream)."""
+        self._refresh()
+        return self._rulebooks
+
+    def horizon(self) -> datetime | None:
+        """The latest ``now`` a tick evaluated deadlines up to (``None`` before any tick)."""
+        self._refresh()
+        return self._horizon
+
+    def adopt(
+        self,
+        document: str,
+        *,
+        effective_from: date | None = None,
+        published_on: date | None = None,
+        source: str = "<rulebook>",
+        by: str = "cli",
+    ) -> AdoptedRulebook:
+        """Adopt a rulebook version and re-derive every employee under the new set.
+
+        Raises:
+            RulebookError: the document is invalid, or that id and version is already
+                adopted with other content.
+        """
+        adopted = AdoptedRulebook.from_document(
+            document, effective_from=effective_from, published_on=published_on, source=source
+        )
+        for existing in self.rulebooks().versions:
+            same = (existing.rulebook.id, existing.rulebook.version)
+            if same == (adopted.rulebook.id, adopted.rulebook.version):
+                if existing.sha256 == adopted.sha256:
+                    return existing
+                raise RulebookError(
+                    f"{source}: {adopted.rulebook.id} v{adopted.rulebook.version} is already "
+                    "adopted with other content; give the new text a new version"
+                )
+        event = Event.of(
+            RulebookAdopted(
+                rulebook_id=adopted.rulebook.id,
+                version=adopted.rulebook.version,
+                effective_from=adopted.effective_from,
+                published_on=adopted.published_on,
+                document=document,
+                sha256=adopted.sha256,
+            ),
+            employee_id=LEDGER_STREAM,
+            occurred_at=self.now(),
+            recorded_by=by,
+            source=source,
+        )
+        with self.store.transaction():
+            self.store.append([event])
+            self._reconcile_all(set(self.employees()))
+        return adopted
+
+    # -- derivation and reconciliation -------------------------------------------------------
+
+    def employees(self) -> list[str]:
+        """Every employee with a stream."""
+        return [e for e in self.store.employees() if e != LEDGER_STREAM]
+
+    def derive(self, employee_id: str, *, now: datetime | None = None) -> Derivation:
+        """What the policies derive for one employee from everything known, at ``now``.
+
+        ``now`` (default: the deadline horizon) bounds which deadlines count as missed.
+        """
+        events = [r.event for r in self.store.read(employee_id=employee_id)]
+        when = now or self.horizon() or datetime.min.replace(tzinfo=COMPANY_TZ)
+        return derive(employee_id, events, self.rulebooks(), when)
+
+    def reconcile(self, employee_id: str) -> int:
+        """Record the difference between derived and recorded consequences; returns a count."""
+        with self.store.transaction():
+            return self._reconcile_one(employee_id)
+
+    def _reconcile_all(self, employees: set[str]) -> int:
+        return sum(self._reconcile_one(e) for e in sorted(employees) if e != LEDGER_STREAM)
+
+    def _reconcile_one(self, employee_id: str) -> int:
+        recorded = list(self.store.read(employee_id=employee_id))
+        when = self.horizon() or datetime.min.replace(tzinfo=COMPANY_TZ)
+        derived = derive(employee_id, [r.event for r in recorded], self.rulebooks(), when)
+        changes = reconcile(derived, fold_sanctions(recorded), self.now())
+        if changes:
+            self.store.append([self._derived(employee_id, c.data, c.occurred_at) for c in changes])
+        return len(changes)
+
+    def _derived(self, employee_id: str, data: EventData, occurred_at: datetime) -> Event:
+        return Event.of(
+            data, employee_id=employee_id, occurred_at=occurred_at, recorded_by=DERIVED_BY
+        )
+
+    def tick(self, now: datetime | None = None) -> TickReport:
+        """Evaluate deadlines up to ``now`` (default: the clock) and reconcile.
+
+        The horizon only moves forward: a tick earlier than the last one evaluates nothing
+        new. Every employee with a deadline-bearing fact is reconciled.
+
+        Raises:
+            UsageError: ``now`` lies in the future of the ledger's clock.
+        """
+        clock = self.now()
+        when = (now or clock).astimezone(COMPANY_TZ)
+        if when > clock + self.store.future_tolerance:
+            raise UsageError(
+                f"--now {when.isoformat()} is in the future of the ledger's clock "
+                f"({clock.isoformat()})"
+            )
+        previous = self.horizon()
+        with self.store.transaction():
+            if previous is None or when > previous:
+                self.store.append([self._derived(LEDGER_STREAM, Ticked(now=when), clock)])
+            due = {r.event.employee_id for r in self.store.read(types=DEADLINE_TYPES)}
+            derived = self._reconcile_all(due)
+        return TickReport(max(when, previous) if previous else when, len(due), derived)
+
+    # -- reading consequences ----------------------------------------------------------------
+
+    def sanctions(
+        self, employee_id: str | None = None, period: Period | None = None
+    ) -> list[SanctionState]:
+        """The sanction register: every recorded consequence with its history.
+
+        Args:
+            employee_id: only this employee's.
+            period: only those issued (effective) within it.
+        """
+        types = frozenset(
+            {
+                "sanction.issued",
+                "sanction.voided",
+                "sanction.revoked",
+                "sanction.reinstated",
+            }
+        )
+        states = fold_sanctions(self.store.read(employee_id=employee_id, types=types))
+        chosen = [s for s in states.values() if period is None or s.issued.effective_at in period]
+        return sorted(
+            chosen, key=lambda s: (s.issued.effective_at, s.employee_id, str(s.sanction_id))
+        )
+
+    def sanction(self, sanction_id: UUID) -> SanctionState:
+        """One consequence by id.
+
+        Raises:
+            NotFoundError: no such consequence is recorded.
+        """
+        for state in self.sanctions():
+            if state.sanction_id == sanction_id:
+                return state
+        raise NotFoundError(f"no consequence {sanction_id} is recorded")
+
+
+def _adopted_of(data: RulebookAdopted) -> AdoptedRulebook:
+    return AdoptedRulebook(
+        rulebook=Rulebook.from_toml(data.document, source=f"rulebook.adopted v{data.version}"),
+        document=data.document,
+        sha256=data.sha256,
+        effective_from=data.effective_from,
+        published_on=data.published_on,
+    )

@@ -46,7 +46,7 @@ class LedgerContext:
                     f"no ledger database at {self.db}; run `ledger init` first (or set --db / "
                     "$LEDGER_DB)"
                 )
-            self._ledger = Ledger.open(self.db)
+            self._ledger = Ledger.open(self.db, adopt_default=False)
         return self._ledger
 
     def close(self) -> None:
@@ -97,7 +97,9 @@ def cli(ctx: click.Context, db: str) -> None:
 
 def main(argv: list[str] | None = None) -> Any:
     """Entry point of the ``ledger`` console script."""
-    from ledger.cli import store_cmds
+    from ledger.cli import policy_cmds, store_cmds
 
-    store_cmds.register(cli)
+    if not cli.commands:
+        store_cmds.register(cli)
+        policy_cmds.register(cli)
     return cli.main(args=argv, prog_name="ledger")

@@ -12,6 +12,7 @@ from rich.progress import Progress
 from ledger.cli import EXIT_PROBLEM, LedgerContext, err, fail, handles_errors, out
 from ledger.errors import ValidationFailed
 from ledger.events import EVENT_TYPES, OBSERVATION_TYPES, Event, parse_event
+from ledger.policies.rulebook import Rulebook
 from ledger.schema import wire_schema
 from ledger.timeutil import parse_instant
 
@@ -19,17 +20,39 @@ __all__ = ["register"]
 
 
 @click.command()
+@click.option("--effective-from", help="The default rulebook's effective date (YYYY-MM-DD).")
+@click.option("--published-on", help="When the company published it to staff (YYYY-MM-DD).")
 @click.pass_obj
 @handles_errors
-def init(state: LedgerContext) -> None:
-    """Create the ledger database (idempotent).
+def init(state: LedgerContext, effective_from: str | None, published_on: str | None) -> None:
+    """Create the ledger database and adopt the default rulebook (idempotent).
+
+    A rule binds only facts on or after both dates (劳动合同法 第4条).
 
     \b
-    Example:
+    Examples:
       ledger --db company.db init
+      ledger init --effective-from 2026-01-01 --published-on 2025-12-20
     """
     ledger = state.open(create=True)
-    out.print(f"ledger ready at {state.db} ({ledger.store.head()} events)")
+    if not ledger.rulebooks():
+        ledger.adopt(
+            Rulebook.default_document(),
+            effective_from=parse_instant(effective_from, what="--effective-from").date()
+            if effective_from
+            else None,
+            published_on=parse_instant(published_on, what="--published-on").date()
+            if published_on
+            else None,
+            source="default rulebook",
+        )
+    latest = ledger.rulebooks().latest()
+    assert latest is not None
+    out.print(
+        f"ledger ready at {state.db}: {ledger.store.head()} events, rulebook "
+        f"{latest.rulebook.id} v{latest.rulebook.version} binding from "
+        f"{latest.binds_from.date().isoformat()}"
+    )
 
 
 @click.command()

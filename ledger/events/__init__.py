@@ -22,8 +22,10 @@ from ledger.events.derived import (
     PayrollClosed,
     RulebookAdopted,
     SanctionIssued,
+    SanctionReinstated,
     SanctionRevoked,
     SanctionVoided,
+    Ticked,
 )
 from ledger.events.development import (
     GoodDeed,
@@ -101,6 +103,7 @@ __all__ = [
     "Retracted",
     "RulebookAdopted",
     "SanctionIssued",
+    "SanctionReinstated",
     "SanctionRevoked",
     "SanctionVoided",
     "Separated",
@@ -111,6 +114,7 @@ __all__ = [
     "TaskAssigned",
     "TaskCompleted",
     "TaskRefused",
+    "Ticked",
     "TrainingCompleted",
     "Transferred",
     "Violation",

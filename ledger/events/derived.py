@@ -23,8 +23,10 @@ __all__ = [
     "PayrollClosed",
     "RulebookAdopted",
     "SanctionIssued",
+    "SanctionReinstated",
     "SanctionRevoked",
     "SanctionVoided",
+    "Ticked",
 ]
 
 OutcomeKind = Literal[
@@ -146,6 +148,24 @@ class SanctionRevoked(EventData):
     sanction_id: UUID
     revoked_by: UUID
     reason: str = ""
+
+
+class SanctionReinstated(EventData):
+    """A revocation no longer holds (its commendation was voided or now offsets another)."""
+
+    TYPE: ClassVar[str] = "sanction.reinstated"
+    DERIVED: ClassVar[bool] = True
+    sanction_id: UUID
+    reason: str = ""
+
+
+class Ticked(EventData):
+    """The ledger evaluated deadlines up to ``now`` (the deadline horizon)."""
+
+    TYPE: ClassVar[str] = "ledger.ticked"
+    LEDGER_WIDE: ClassVar[bool] = True
+    DERIVED: ClassVar[bool] = True
+    now: Instant
 
 
 class GradeComponent(_Frozen):

@@ -85,6 +85,8 @@ EVENT_TYPES = TypeRegistry(
         derived.SanctionIssued,
         derived.SanctionVoided,
         derived.SanctionRevoked,
+        derived.SanctionReinstated,
+        derived.Ticked,
         derived.GradeAssigned,
         derived.PayrollClosed,
     ]

@@ -302,7 +302,10 @@ class EventStore(ABC):
             # A retry of a committed batch is answered, not refused, even though its
             # expected_version is now behind: the retry's intent was already fulfilled.
             return AppendReport(already_present=tuple(present))
-        versions = self._stream_versions({e.employee_id for e in events})
+        streams = {e.employee_id for e in events}
+        if isinstance(expected, Mapping):
+            streams.update(expected)
+        versions = self._stream_versions(streams)
         self._check_expected(events, expected, versions)
         head = self._head_row()
         now = self.clock()

@@ -1,0 +1,457 @@
+"""Derivation: one employee's facts in, consequences with provenance out.
+
+Order of work (RULEBOOK.md §0, §6): order facts by ``(occurred_at, event_id)``; drop
+retracted facts; run the primary rules; drop what an upheld appeal voided; then walk the
+outcomes in issue-time order, applying, at each instant, commendation offsets (REC-05),
+attached fines, and the escalation cascade (ESC-01..03) until nothing changes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from decimal import Decimal
+from types import MappingProxyType
+from uuid import UUID
+
+from dateutil.relativedelta import relativedelta
+
+from ledger.events import (
+    EVENT_TYPES,
+    AppealDecided,
+    AppealFiled,
+    Basis,
+    Event,
+    OutcomeKind,
+    Retracted,
+)
+from ledger.policies import attendance, conduct, obedience, recognition, service
+from ledger.policies.common import zh
+from ledger.policies.framework import (
+    Context,
+    Draft,
+    Finding,
+    Outcome,
+    RuleInfo,
+    RuleRegistry,
+    sanction_id_for,
+)
+from ledger.policies.rulebook import RulebookSet
+
+__all__ = ["DEFAULT_RULES", "ESC_01", "ESC_02", "ESC_03", "REC_05", "Derivation", "derive"]
+
+ESC_01 = RuleInfo("ESC-01", 1, "Two live warnings escalate to a demerit (屡教不改)", ("demerit",))
+ESC_02 = RuleInfo(
+    "ESC-02", 1, "Two live demerits escalate to a major demerit (屡教不改)", ("major_demerit",)
+)
+ESC_03 = RuleInfo(
+    "ESC-03",
+    1,
+    "Discipline while a major demerit is live: dismissal recommended",
+    ("dismissal_recommended",),
+)
+REC_05 = RuleInfo("REC-05", 1, "A commendation offsets the oldest live warning (嘉奖抵消警告)", ())
+FINES = RuleInfo("PAY-01", 1, "Fine attached to a discipline record (罚款)", ("fine",))
+
+
+def _default_rules() -> RuleRegistry:
+    registry = RuleRegistry()
+    for info, fn in (
+        (attendance.ATT_01, attendance.attendance_points),
+        (attendance.ATT_02, attendance.serious_absence),
+        (service.SVC_01, service.verified_complaints),
+        (service.SVC_02, service.reply_deadline),
+        (service.SVC_03, service.resolution_deadline),
+        (service.SVC_04, service.service_lapses),
+        (service.SVC_05, service.apology_deadline),
+        (service.SVC_06, service.inspections),
+        (conduct.CND_01, conduct.violations),
+        (conduct.CND_02, conduct.property_damage),
+        (obedience.OBD_01, obedience.refusals),
+        (obedience.OBD_02, obedience.missed_deadlines),
+        (obedience.OBD_03, obedience.authority_exceeded),
+        (obedience.OBD_04, obedience.meetings_missed),
+        (recognition.REC_01, recognition.praise),
+        (recognition.REC_02, recognition.suggestions),
+        (recognition.REC_03, recognition.supervision_reports),
+        (recognition.REC_04, recognition.good_deeds),
+        (recognition.TRN_01, recognition.qualification_gate),
+    ):
+        registry.register(info, fn)
+    for info in (REC_05, ESC_01, ESC_02, ESC_03, FINES):
+        registry.register(info)
+    return registry
+
+
+DEFAULT_RULES = _default_rules()
+"""The rules of RULEBOOK.md v1, registered explicitly."""
+
+
+@dataclass(frozen=True, slots=True)
+class Revocation:
+    """A warning offset by a commendation (REC-05)."""
+
+    sanction_id: UUID
+    revoked_by: UUID
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Derivation:
+    """Everything the policies derive for one employee."""
+
+    employee_id: str
+    outcomes: tuple[Outcome, ...]
+    revocations: tuple[Revocation, ...]
+    findings: tuple[Finding, ...]
+    retracted: Mapping[UUID, UUID] = field(default_factory=dict)
+    """Retracted fact id -> the retraction's event id."""
+    upheld: Mapping[UUID, UUID] = field(default_factory=dict)
+    """Sanction id voided on appeal -> the ``appeal.decided`` event id."""
+
+    def by_id(self) -> dict[UUID, Outcome]:
+        """Outcomes keyed by sanction id."""
+        return {o.sanction_id: o for o in self.outcomes}
+
+
+def _order(event: Event) -> tuple[datetime, str]:
+    return (event.occurred_at, str(event.event_id))
+
+
+def counted_facts(
+    facts: Iterable[Event],
+) -> tuple[list[Event], dict[UUID, UUID], list[Event], list[Finding]]:
+    """Split an employee's events into counted facts, retracted ids, appeal events, findings."""
+    observations = sorted(
+        (
+            f
+            for f in facts
+            if not EVENT_TYPES[f.type].DERIVED and not EVENT_TYPES[f.type].LEDGER_WIDE
+        ),
+        key=_order,
+    )
+    ids = {f.event_id for f in observations}
+    retracted: dict[UUID, UUID] = {}
+    findings: list[Finding] = []
+    for fact in observations:
+        if isinstance(fact.data, Retracted):
+            if fact.data.target_event_id in ids:
+                retracted.setdefault(fact.data.target_event_id, fact.event_id)
+            else:
+                findings.append(
+                    Finding(
+                        "unknown_retraction_target",
+                        fact.employee_id,
+                        fact.occurred_at,
+                        f"retraction {fact.event_id} names {fact.data.target_event_id}, "
+                        "which is not in this employee's stream",
+                        (fact.event_id,),
+                    )
+                )
+    appeals = [f for f in observations if f.type.startswith("appeal.")]
+    counted = [
+        f
+        for f in observations
+        if f.event_id not in retracted
+        and f.type != "correction.retracted"
+        and not f.type.startswith("appeal.")
+    ]
+    return counted, retracted, appeals, findings
+
+
+def derive(
+    employee_id: str,
+    events: Sequence[Event],
+    rulebooks: RulebookSet,
+    now: datetime,
+    *,
+    registry: RuleRegistry = DEFAULT_RULES,
+) -> Derivation:
+    """Derive one employee's consequences from their full history.
+
+    Args:
+        employee_id: whose stream ``events`` is.
+        events: the stream (any order; derived events in it are ignored).
+        rulebooks: every adopted rulebook version.
+        now: evaluation time; deadlines after it are not missed yet.
+
+    Returns:
+        Outcomes in issue order, REC-05 revocations and findings. Pure and deterministic:
+        the same facts give the same result whatever order they were recorded in.
+    """
+    facts, retracted, appeals, findings = counted_facts(events)
+    ctx = Context.build(employee_id, facts, rulebooks, now)
+    for fact in facts:
+        if rulebooks.in_force(fact.occurred_at) is None:
+            findings.append(
+                Finding(
+                    "no_published_rulebook",
+                    employee_id,
+                    fact.occurred_at,
+                    f"no published rulebook binds {fact.type} at {fact.occurred_at.isoformat()}; "
+                    "it yields no consequence",
+                    (fact.event_id,),
+                )
+            )
+    drafts: list[Draft] = []
+    for rule in registry.primary():
+        for item in rule(ctx):
+            if isinstance(item, Finding):
+                findings.append(item)
+            else:
+                drafts.append(item)
+    upheld = {
+        a.data.sanction_id: a.event_id
+        for a in appeals
+        if isinstance(a.data, AppealDecided) and a.data.outcome == "upheld"
+    }
+    walk = _Walk(employee_id, rulebooks, frozenset(upheld))
+    walk.run(drafts)
+    findings.extend(walk.findings)
+    findings.extend(_late_appeals(appeals, walk.outcomes, rulebooks))
+    return Derivation(
+        employee_id,
+        tuple(walk.outcomes),
+        tuple(walk.revocations),
+        tuple(sorted(findings, key=lambda f: (f.at, f.code))),
+        MappingProxyType(retracted),
+        MappingProxyType(upheld),
+    )
+
+
+def _late_appeals(
+    appeals: Sequence[Event], outcomes: Sequence[Outcome], rulebooks: RulebookSet
+) -> list[Finding]:
+    issued = {o.sanction_id: o for o in outcomes}
+    late = []
+    for appeal in appeals:
+        if not isinstance(appeal.data, AppealFiled):
+            continue
+        target = issued.get(appeal.data.sanction_id)
+        book = rulebooks.in_force(appeal.occurred_at)
+        if target is None or book is None:
+            continue
+        limit = target.issued_at + timedelta(days=book.rulebook.appeals.window_days)
+        if appeal.occurred_at > limit:
+            late.append(
+                Finding(
+                    "late_appeal",
+                    appeal.employee_id,
+                    appeal.occurred_at,
+                    f"appeal against {target.sanction_id} filed after the "
+                    f"{book.rulebook.appeals.window_days}-day window (ended {limit.isoformat()}); "
+                    "recorded all the same",
+                    (appeal.event_id,),
+                )
+            )
+    return late
+
+
+@dataclass
+class _Walk:
+    """The time-ordered pass over outcomes: offsets, fines, escalation (mutable, private)."""
+
+    employee_id: str
+    rulebooks: RulebookSet
+    upheld: frozenset[UUID]
+    outcomes: list[Outcome] = field(default_factory=list)
+    revocations: list[Revocation] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    warnings: list[Outcome] = field(default_factory=list)
+    demerits: list[Outcome] = field(default_factory=list)
+    majors: list[Outcome] = field(default_factory=list)
+    revoked: set[UUID] = field(default_factory=set)
+    _seen: set[UUID] = field(default_factory=set)
+
+    def run(self, drafts: Sequence[Draft]) -> None:
+        made = [o for o in (self._outcome(d) for d in drafts) if o is not None]
+        made.sort(key=lambda o: (o.issued_at, o.rule.rule_id, str(o.sanction_id)))
+        index = 0
+        while index < len(made):
+            instant = made[index].issued_at
+            group = []
+            while index < len(made) and made[index].issued_at == instant:
+                group.append(made[index])
+                index += 1
+            self._instant(instant, group)
+
+    def _outcome(self, draft: Draft) -> Outcome | None:
+        adopted = self.rulebooks.in_force(draft.judged_at)
+        if adopted is None:
+            return None
+        causes = draft.caused_by + draft.depends_on
+        sanction_id = sanction_id_for(adopted, draft.rule, self.employee_id, draft.kind, causes)
+        if sanction_id in self._seen:
+            return None
+        self._seen.add(sanction_id)
+        months = adopted.rulebook.live_months_for(draft.kind)
+        expires = draft.issued_at + relativedelta(months=months) if months else None
+        if draft.kind == "obligation":
+            expires = draft.due_at
+        return Outcome(
+            sanction_id=sanction_id,
+            employee_id=self.employee_id,
+            kind=draft.kind,
+            rule=draft.rule,
+            rulebook=adopted,
+            caused_by=tuple(sorted(set(draft.caused_by), key=str)),
+            issued_at=draft.issued_at,
+            basis=draft.basis,
+            amount=draft.amount,
+            expires_at=expires,
+            due_at=draft.due_at,
+            depends_on=draft.depends_on,
+            attached_to=draft.attached_to,
+        )
+
+    @staticmethod
+    def _live(outcome: Outcome, at: datetime) -> bool:
+        return outcome.issued_at <= at and (outcome.expires_at is None or at < outcome.expires_at)
+
+    def _instant(self, at: datetime, group: list[Outcome]) -> None:
+        for outcome in group:
+            if outcome.sanction_id in self.upheld:
+                continue
+            self._accept(outcome, at)
+        for outcome in group:
+            if outcome.kind == "commendation" and outcome.sanction_id not in self.upheld:
+                self._offset(outcome, at)
+        self._escalate(at)
+
+    def _accept(self, outcome: Outcome, at: datetime) -> None:
+        if outcome.kind in ("warning", "demerit", "major_demerit"):
+            self._dismissal_check(outcome, at)
+        self.outcomes.append(outcome)
+        if outcome.kind == "warning":
+            self.warnings.append(outcome)
+        elif outcome.kind == "demerit":
+            self.demerits.append(outcome)
+        elif outcome.kind == "major_demerit":
+            self.majors.append(outcome)
+        if outcome.kind in ("warning", "demerit", "major_demerit"):
+            self._fine(outcome)
+
+    def _fine(self, record: Outcome) -> None:
+        book = record.rulebook.rulebook
+        amount = book.fine_for(record.kind)
+        if amount <= 0:
+            return
+        if not book.jurisdiction.fines_allowed:
+            self.findings.append(
+                Finding(
+                    "fines_not_allowed",
+                    self.employee_id,
+                    record.issued_at,
+                    f"no fine attached to {record.kind} {record.sanction_id}: fines are not "
+                    f"allowed in jurisdiction {book.jurisdiction.name}",
+                    record.caused_by,
+                )
+            )
+            return
+        draft = Draft(
+            rule=record.rule,
+            kind="fine",
+            caused_by=record.caused_by,
+            issued_at=record.issued_at,
+            judged_at=record.issued_at,
+            amount=amount,
+            depends_on=record.depends_on,
+            attached_to=record.sanction_id,
+            basis=Basis(
+                summary=f"fine {amount} attached to the {record.kind}",
+                summary_zh=f"{zh(record.kind)}附带罚款{amount}元",
+                parameters=(("fines." + record.kind, str(amount)),),
+            ),
+        )
+        fine = self._outcome(replace(draft, judged_at=record.issued_at))
+        if (
+            fine is not None
+            and fine.sanction_id not in self.upheld
+            and record.sanction_id not in self.upheld
+        ):
+            fine = replace(fine, rulebook=record.rulebook)
+            self.outcomes.append(fine)
+
+    def _offset(self, commendation: Outcome, at: datetime) -> None:
+        if not commendation.rulebook.rulebook.recognition.commendation_offsets_warning:
+            return
+        for warning in self.warnings:
+            if warning.sanction_id not in self.revoked and self._live(warning, at):
+                self.revoked.add(warning.sanction_id)
+                self.revocations.append(
+                    Revocation(warning.sanction_id, commendation.sanction_id, at)
+                )
+                return
+
+    def _dismissal_check(self, record: Outcome, at: datetime) -> None:
+        earlier = [m for m in self.majors if m.issued_at < at and self._live(m, at)]
+        if not earlier:
+            return
+        adopted = self.rulebooks.in_force(at) or record.rulebook
+        if not adopted.rulebook.escalation.dismissal_after_major_demerit:
+            return
+        major = earlier[0]
+        draft = Draft(
+            rule=ESC_03,
+            kind="dismissal_recommended",
+            caused_by=record.caused_by,
+            issued_at=at,
+            judged_at=at,
+            depends_on=(record.sanction_id, major.sanction_id),
+            basis=Basis(
+                summary=(
+                    f"{record.kind} issued while major demerit {major.sanction_id} (issued "
+                    f"{major.issued_at.isoformat()}) is live: dismissal recommended for a human "
+                    "decision"
+                ),
+                summary_zh=f"记大过有效期内再受{zh(record.kind)}处分: 建议辞退, 由人工决定",
+            ),
+        )
+        outcome = self._outcome(draft)
+        if outcome is not None and outcome.sanction_id not in self.upheld:
+            self.outcomes.append(outcome)
+
+    def _escalate(self, at: datetime) -> None:
+        while True:
+            adopted = self.rulebooks.in_force(at)
+            if adopted is None:
+                return
+            rules = adopted.rulebook.escalation
+            escalated = self._step(at, self.warnings, rules.warnings_to_demerit, ESC_01, "demerit")
+            escalated = escalated or self._step(
+                at, self.demerits, rules.demerits_to_major_demerit, ESC_02, "major_demerit"
+            )
+            if not escalated:
+                return
+
+    def _step(
+        self, at: datetime, pool: list[Outcome], limit: int, rule: RuleInfo, kind: OutcomeKind
+    ) -> bool:
+        live = [o for o in pool if o.sanction_id not in self.revoked and self._live(o, at)]
+        if len(live) < limit:
+            return False
+        used = live[:limit]
+        for record in used:
+            pool.remove(record)
+        names = ", ".join(str(u.sanction_id) for u in used)
+        draft = Draft(
+            rule=rule,
+            kind=kind,
+            caused_by=tuple(c for u in used for c in u.caused_by),
+            issued_at=at,
+            judged_at=at,
+            depends_on=tuple(u.sanction_id for u in used),
+            basis=Basis(
+                summary=f"{limit} live {used[0].kind}s ({names}) escalate to a {kind}",
+                summary_zh=f"{limit}次有效{zh(used[0].kind)}升级为{zh(kind)}(屡教不改)",
+                counter=f"live unescalated {used[0].kind}s",
+                value=Decimal(len(live)),
+                threshold=Decimal(limit),
+                window_end=at,
+            ),
+        )
+        outcome = self._outcome(draft)
+        if outcome is not None and outcome.sanction_id not in self.upheld:
+            self._accept(outcome, at)
+        return True

@@ -24,7 +24,10 @@ __all__ = ["main"]
 P = ParamSpec("P")
 R = TypeVar("R")
 
-out = Console(highlight=False, soft_wrap=True)
+# Off a terminal rich would assume 80 columns; tables read better wider ($COLUMNS wins).
+out = Console(
+    highlight=False, width=None if sys.stdout.isatty() or "COLUMNS" in os.environ else 160
+)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 EXIT_PROBLEM = 1

@@ -112,21 +112,24 @@ def sanctions(state: LedgerContext, employee: str | None, period: str | None, fm
     chosen = Period.parse(period) if period else None
     now = ledger.now()
     rows = [sanction_row(s, now) for s in ledger.sanctions(employee, chosen)]
-    emit(
-        rows,
-        fmt,
-        [
-            "sanction_id",
-            "employee_id",
-            "kind",
-            "amount",
-            "rule_id",
-            "issued_at",
-            "status",
-            "summary",
-        ],
-        "Consequences",
-    )
+    if fmt != "table":
+        emit(rows, fmt, [], "Consequences")
+        return
+    table = Table(title=f"Consequences ({len(rows)})")
+    for column in ("id", "employee", "kind", "amount", "rule", "issued", "status", "why"):
+        table.add_column(column, overflow="fold", no_wrap=column != "why")
+    for row in rows:
+        table.add_row(
+            row["sanction_id"][:8],
+            row["employee_id"],
+            row["kind"],
+            row["amount"] or "",
+            row["rule_id"],
+            row["issued_at"][:16].replace("T", " "),
+            row["status"],
+            row["summary"],
+        )
+    out.print(table)
 
 
 @click.command()

@@ -1,0 +1,1 @@
+"""Rulebook documents shipped with the package (TOML)."""

@@ -302,11 +302,17 @@ class SQLiteStore(EventStore):
         if flt.to_version is not None:
             where.append("e.version <= ?")
             params.append(flt.to_version)
+        # recorded_at is monotonic with position: turn its bounds into position bounds.
+        first = max(flt.from_position, 1)
+        if flt.recorded_from is not None:
+            first = max(first, self._first_position_after(_text_time(flt.recorded_from), False))
+        if flt.recorded_to is not None:
+            last = self._first_position_after(_text_time(flt.recorded_to), True) - 1
+            where.append("e.position <= ?")
+            params.append(last)
         for column, op, bound in (
             ("occurred_at", ">=", flt.occurred_from),
             ("occurred_at", "<=", flt.occurred_to),
-            ("recorded_at", ">=", flt.recorded_from),
-            ("recorded_at", "<=", flt.recorded_to),
         ):
             if bound is not None:
                 where.append(f"e.{column} {op} ?")
@@ -315,7 +321,7 @@ class SQLiteStore(EventStore):
             f"SELECT {_COLUMNS} FROM events e JOIN streams s ON s.id = e.stream_id "
             f"WHERE {' AND '.join(where)} ORDER BY e.position LIMIT {_PAGE}"
         )
-        after = max(flt.from_position, 1) - 1
+        after = first - 1
         while True:
             page = self._query(sql, [after, *params])
             for values in page:
@@ -323,6 +329,19 @@ class SQLiteStore(EventStore):
             if len(page) < _PAGE:
                 return
             after = page[-1][0]
+
+    def _first_position_after(self, moment: str, inclusive: bool) -> int:
+        """The first position whose recorded_at is >= ``moment`` (> when ``inclusive``)."""
+        low, high = 1, self.head() + 1
+        while low < high:
+            middle = (low + high) // 2
+            rows = self._query("SELECT recorded_at FROM events WHERE position = ?", [middle])
+            value = rows[0][0] if rows else moment
+            if value > moment or (value == moment and not inclusive):
+                high = middle
+            else:
+                low = middle + 1
+        return low
 
     def employees(self) -> list[str]:
         return [r[0] for r in self._query("SELECT employee_id FROM streams ORDER BY employee_id")]

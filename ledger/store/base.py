@@ -278,6 +278,10 @@ class EventStore(ABC):
         self, events: Sequence[Event], expected: int | Mapping[str, int] | None
     ) -> AppendReport:
         if not events:
+            if isinstance(expected, Mapping):
+                self._check_expected(events, expected, self._stream_versions(expected))
+            elif expected is not None:
+                raise UsageError("an int expected_version needs a batch for one employee")
             return AppendReport()
         existing = self._existing([e.event_id for e in events])
         fresh: list[Event] = []
@@ -410,7 +414,8 @@ class EventStore(ABC):
                     if actual != row.hash:
                         problem = "content does not match its hash (the event was altered)"
             if problem is not None:
-                return ChainReport(False, checked, prev, row.position, problem)
+                bad = min(row.position, expected_position)
+                return ChainReport(False, checked, prev, bad, problem)
             prev = row.hash
             versions[row.employee_id] = row.version
             expected_position += 1

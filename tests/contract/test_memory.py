@@ -1,0 +1,15 @@
+"""The store contract, run against the in-memory backend."""
+
+from __future__ import annotations
+
+from store_contract import StoreContract
+
+from ledger.store import EventStore, MemoryStore
+from ledger.testing import ManualClock
+
+
+class TestMemoryStore(StoreContract):
+    """MemoryStore keeps the §5 contract."""
+
+    def make_store(self, clock: ManualClock) -> EventStore:
+        return MemoryStore(clock=clock)

@@ -149,7 +149,9 @@ def counted_facts(
                         (fact.event_id,),
                     )
                 )
-    appeals = [f for f in observations if f.type.startswith("appeal.")]
+    appeals = [
+        f for f in observations if f.type.startswith("appeal.") and f.event_id not in retracted
+    ]
     counted = [
         f
         for f in observations
@@ -209,7 +211,7 @@ def derive(
     walk = _Walk(employee_id, rulebooks, frozenset(upheld))
     walk.run(drafts)
     findings.extend(walk.findings)
-    findings.extend(_late_appeals(appeals, walk.outcomes, rulebooks))
+    findings.extend(_late_appeals(appeals, list(walk.made.values()), rulebooks))
     return Derivation(
         employee_id,
         tuple(walk.outcomes),
@@ -262,7 +264,10 @@ class _Walk:
     demerits: list[Outcome] = field(default_factory=list)
     majors: list[Outcome] = field(default_factory=list)
     revoked: set[UUID] = field(default_factory=set)
+    made: dict[UUID, Outcome] = field(default_factory=dict)
+    """Every outcome made, including those voided on appeal (for the late-appeal check)."""
     _seen: set[UUID] = field(default_factory=set)
+    _accepted: set[UUID] = field(default_factory=set)
 
     def run(self, drafts: Sequence[Draft]) -> None:
         made = [o for o in (self._outcome(d) for d in drafts) if o is not None]
@@ -280,7 +285,10 @@ class _Walk:
         adopted = self.rulebooks.in_force(draft.judged_at)
         if adopted is None:
             return None
-        causes = draft.caused_by + draft.depends_on
+        # A fine's causes are its record's, so the record's id must tell fines apart: when a
+        # correction turns a fact's major demerit into a demerit, the new fine is another one.
+        attached = (draft.attached_to,) if draft.attached_to is not None else ()
+        causes = draft.caused_by + draft.depends_on + attached
         sanction_id = sanction_id_for(adopted, draft.rule, self.employee_id, draft.kind, causes)
         if sanction_id in self._seen:
             return None
@@ -289,7 +297,7 @@ class _Walk:
         expires = draft.issued_at + relativedelta(months=months) if months else None
         if draft.kind == "obligation":
             expires = draft.due_at
-        return Outcome(
+        outcome = Outcome(
             sanction_id=sanction_id,
             employee_id=self.employee_id,
             kind=draft.kind,
@@ -304,6 +312,8 @@ class _Walk:
             depends_on=draft.depends_on,
             attached_to=draft.attached_to,
         )
+        self.made[sanction_id] = outcome
+        return outcome
 
     @staticmethod
     def _live(outcome: Outcome, at: datetime) -> bool:
@@ -311,7 +321,11 @@ class _Walk:
 
     def _instant(self, at: datetime, group: list[Outcome]) -> None:
         for outcome in group:
-            if outcome.sanction_id in self.upheld:
+            # Voided on appeal, or derived from a consequence that was (e.g. the missed
+            # apology of an obligation voided on appeal): never issued (RULEBOOK.md §0).
+            if outcome.sanction_id in self.upheld or not self._accepted.issuperset(
+                outcome.depends_on
+            ):
                 continue
             self._accept(outcome, at)
         for outcome in group:
@@ -323,6 +337,7 @@ class _Walk:
         if outcome.kind in ("warning", "demerit", "major_demerit"):
             self._dismissal_check(outcome, at)
         self.outcomes.append(outcome)
+        self._accepted.add(outcome.sanction_id)
         if outcome.kind == "warning":
             self.warnings.append(outcome)
         elif outcome.kind == "demerit":

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from decimal import Decimal
+from uuid import UUID
 
 from dateutil.relativedelta import relativedelta
 
@@ -30,7 +31,7 @@ from ledger.events import (
     ServiceInspected,
 )
 from ledger.policies.common import counted, single, zh
-from ledger.policies.framework import Context, Draft, Finding, RuleInfo
+from ledger.policies.framework import Context, Draft, Finding, RuleInfo, sanction_id_for
 from ledger.policies.rulebook import Rulebook
 from ledger.policies.windows import crossings
 from ledger.timeutil import quarter_of
@@ -88,7 +89,7 @@ def _deadline_miss(
     what: str,
     what_zh: str,
     hours: int,
-    extra_causes: tuple[object, ...] = (),
+    depends_on: tuple[UUID, ...] = (),
 ) -> Draft:
     return Draft(
         rule=rule,
@@ -96,6 +97,7 @@ def _deadline_miss(
         caused_by=(origin.event_id,),
         issued_at=deadline,
         judged_at=origin.occurred_at,
+        depends_on=depends_on,
         basis=Basis(
             summary=f"{what} not done within {hours} h (due {deadline.isoformat()}): {kind}",
             summary_zh=f"{what_zh}未在{hours}小时内完成(截止{deadline.isoformat()}): {zh(kind)}",
@@ -207,6 +209,12 @@ def apology_deadline(ctx: Context) -> Iterator[Draft | Finding]:
         if due <= ctx.now and not _fulfilled(
             ctx, ("service.apology_made",), fact.data.complaint_id, due
         ):
+            # The miss depends on the SVC-01 obligation: voided on appeal, it never existed.
+            adopted = ctx.rulebooks.in_force(fact.occurred_at)
+            assert adopted is not None
+            obligation = sanction_id_for(
+                adopted, SVC_01, ctx.employee_id, "obligation", (fact.event_id,)
+            )
             yield _deadline_miss(
                 ctx,
                 SVC_05,
@@ -216,6 +224,7 @@ def apology_deadline(ctx: Context) -> Iterator[Draft | Finding]:
                 f"apology for complaint {fact.data.complaint_id}",
                 f"投诉{fact.data.complaint_id}的赔礼道歉",
                 hours,
+                depends_on=(obligation,),
             )
 
 

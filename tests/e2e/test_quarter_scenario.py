@@ -74,6 +74,15 @@ def fact(emp: str, n: int, type_name: str, at: str, by: str, **data: Any) -> dic
 
 
 BADGE, DESK, SUP, HR = "system:badge-gateway", "system:complaint-desk", "supervisor:S01", "hr:H01"
+RECEIVED, VERIFIED = "service.complaint_received", "service.complaint_verified"
+ASSIGNED = "task.assigned"
+RUDE = "raised his voice at a customer"
+NO_ALTERNATIVE = {"approved_alternative": False}
+
+
+def due(when: str) -> str:
+    """A 2026 due time, "MM-DD HH:MM" company time, as ISO 8601."""
+    return f"2026-{when.replace(' ', 'T')}:00+08:00"
 
 
 def hiring(emp: str, on: str, wage: str, department: str) -> list[dict[str, Any]]:
@@ -113,156 +122,49 @@ QUARTER: list[dict[str, Any]] = [
     fact("E1", 9, "attendance.leave_taken", "2026-08-20 09:00", HR, kind="annual", days=3),  # 0
     fact("E1", 10, "attendance.absence", "2026-09-07 09:00", BADGE, days=1),  # 11.0: major
     # -- E2: first-question handler of five complaints (SVC-02 reply 24 h, SVC-03 resolve 48 h)
-    fact(
-        "E2",
-        1,
-        "service.complaint_received",
-        "2026-07-09 09:00",
-        DESK,
-        complaint_id="C-301",
-        channel="hotline",
-    ),
+    fact("E2", 1, RECEIVED, "2026-07-09 09:00", DESK, complaint_id="C-301", channel="hotline"),
     fact("E2", 2, "service.complaint_replied", "2026-07-09 12:00", DESK, complaint_id="C-301"),
     fact("E2", 3, "service.complaint_resolved", "2026-07-10 11:00", DESK, complaint_id="C-301"),
-    fact(
-        "E2",
-        4,
-        "service.complaint_received",
-        "2026-07-14 10:00",
-        DESK,
-        complaint_id="C-201",
-        channel="hotline",
-    ),
+    fact("E2", 4, RECEIVED, "2026-07-14 10:00", DESK, complaint_id="C-201", channel="hotline"),
     fact("E2", 5, "service.complaint_replied", "2026-07-15 16:00", DESK, complaint_id="C-201"),
     fact("E2", 6, "service.complaint_resolved", "2026-07-17 11:00", DESK, complaint_id="C-201"),
-    fact(
-        "E2",
-        7,
-        "service.complaint_received",
-        "2026-08-04 09:00",
-        DESK,
-        complaint_id="C-302",
-        channel="letter",
-    ),
+    fact("E2", 7, RECEIVED, "2026-08-04 09:00", DESK, complaint_id="C-302", channel="letter"),
     fact("E2", 8, "service.complaint_replied", "2026-08-04 10:00", DESK, complaint_id="C-302"),
     fact("E2", 9, "service.complaint_resolved", "2026-08-05 10:00", DESK, complaint_id="C-302"),
-    fact(
-        "E2",
-        10,
-        "service.complaint_received",
-        "2026-08-20 09:00",
-        DESK,
-        complaint_id="C-202",
-        channel="web",
-    ),
+    fact("E2", 10, RECEIVED, "2026-08-20 09:00", DESK, complaint_id="C-202", channel="web"),
     fact("E2", 11, "service.complaint_replied", "2026-08-20 15:00", DESK, complaint_id="C-202"),
     fact("E2", 12, "service.complaint_resolved", "2026-08-21 18:00", DESK, complaint_id="C-202"),
-    fact(
-        "E2",
-        13,
-        "service.complaint_received",
-        "2026-09-29 12:00",
-        DESK,
-        complaint_id="C-203",
-        channel="hotline",
-    ),
+    fact("E2", 13, RECEIVED, "2026-09-29 12:00", DESK, complaint_id="C-203", channel="hotline"),
     # E2's service lapses (SVC-04: > 300 s first response or > 3 rings; 3 in 30 days: notice)
     fact("E2", 14, "service.first_response_timed", "2026-08-11 10:00", SUP, seconds=420),
     fact("E2", 15, "service.phone_answered", "2026-08-18 14:00", SUP, rings=5),
     fact("E2", 16, "service.phone_answered", "2026-08-19 14:00", SUP, rings=2),  # not a lapse
     fact("E2", 17, "service.first_response_timed", "2026-09-02 11:00", SUP, seconds=360),
     # -- E3: two verified complaints (SVC-01), each apologised for in time (SVC-05 quiet) ---
-    fact(
-        "E3",
-        1,
-        "service.complaint_verified",
-        "2026-07-10 11:00",
-        DESK,
-        complaint_id="C-301",
-        severity="minor",
-    ),
+    fact("E3", 1, VERIFIED, "2026-07-10 11:00", DESK, complaint_id="C-301", severity="minor"),
     fact("E3", 2, "service.apology_made", "2026-07-10 16:00", SUP, complaint_id="C-301"),
     fact("E3", 3, "service.customer_praised", "2026-07-22 10:00", DESK, channel="letter"),
-    fact(
-        "E3",
-        4,
-        "service.complaint_verified",
-        "2026-08-05 10:00",
-        DESK,
-        complaint_id="C-302",
-        severity="minor",
-    ),
+    fact("E3", 4, VERIFIED, "2026-08-05 10:00", DESK, complaint_id="C-302", severity="minor"),
     fact("E3", 5, "service.apology_made", "2026-08-05 17:00", SUP, complaint_id="C-302"),
     fact("E3", 6, "service.customer_praised", "2026-09-15 10:00", DESK, channel="phone"),
     # -- E4: a warning offset by a good deed (REC-04, REC-05), a tier-2 suggestion (REC-02) --
     fact(
-        "E4",
-        1,
-        "conduct.violation",
-        "2026-07-20 15:30",
-        SUP,
-        kind="discourtesy",
-        description="raised his voice at a customer",
+        "E4", 1, "conduct.violation", "2026-07-20 15:30", SUP, kind="discourtesy", description=RUDE
     ),
-    fact(
-        "E4",
-        2,
-        "recognition.good_deed",
-        "2026-08-01 10:00",
-        SUP,
-        description="returned a lost wallet with 2000 yuan",
-    ),
+    fact("E4", 2, "recognition.good_deed", "2026-08-01 10:00", SUP, description="found a wallet"),
     fact("E4", 3, "recognition.suggestion_adopted", "2026-09-03 10:00", HR, tier=2),
-    fact(
-        "E4",
-        4,
-        "task.authority_exceeded",
-        "2026-09-10 11:00",
-        SUP,
-        description="waived a fee without approval",
-    ),
+    fact("E4", 4, "task.authority_exceeded", "2026-09-10 11:00", SUP, description="waived a fee"),
     # -- E5: tasks (OBD-02), a refusal (OBD-01), a missed meeting (OBD-04) -------------------
-    fact(
-        "E5",
-        1,
-        "task.assigned",
-        "2026-07-06 09:00",
-        SUP,
-        task_id="T-501",
-        due_at="2026-07-10T18:00:00+08:00",
-    ),
+    fact("E5", 1, ASSIGNED, "2026-07-06 09:00", SUP, task_id="T-501", due_at=due("07-10 18:00")),
     fact("E5", 2, "task.completed", "2026-07-10 17:00", SUP, task_id="T-501"),  # in time
-    fact(
-        "E5",
-        3,
-        "task.assigned",
-        "2026-07-21 09:00",
-        SUP,
-        task_id="T-502",
-        due_at="2026-07-24T18:00:00+08:00",
-    ),  # never completed
-    # An instruction given in person (no task.assigned), refused without an approved
-    # alternative. (Kept apart from the assigned tasks: whether a refused *assigned* task also
-    # counts as a missed deadline is a reading the rulebook leaves open.)
-    fact(
-        "E5",
-        4,
-        "task.refused",
-        "2026-08-11 14:00",
-        SUP,
-        task_id="T-503",
-        approved_alternative=False,
-    ),
+    fact("E5", 3, ASSIGNED, "2026-07-21 09:00", SUP, task_id="T-502", due_at=due("07-24 18:00")),
+    # (T-502 is never completed.) T-503 was an instruction given in person (no task.assigned),
+    # refused without an approved alternative. Kept apart from the assigned tasks: whether a
+    # refused *assigned* task also counts as a missed deadline is a reading the rulebook
+    # leaves open (the code: OBD-01 alone).
+    fact("E5", 4, "task.refused", "2026-08-11 14:00", SUP, task_id="T-503", **NO_ALTERNATIVE),
     fact("E5", 5, "task.meeting_missed", "2026-08-25 09:00", SUP, meeting="monthly safety"),
-    fact(
-        "E5",
-        6,
-        "task.assigned",
-        "2026-09-14 09:00",
-        SUP,
-        task_id="T-504",
-        due_at="2026-09-18T18:00:00+08:00",
-    ),
+    fact("E5", 6, ASSIGNED, "2026-09-14 09:00", SUP, task_id="T-504", due_at=due("09-18 18:00")),
     fact("E5", 7, "task.completed", "2026-09-19 10:00", SUP, task_id="T-504"),  # late
 ]
 

@@ -258,6 +258,9 @@ def test_reconciling_a_recorded_history_again_changes_nothing(
     derived = ledger.derive("E1")
     recorded = {s.sanction_id: s for s in ledger.sanctions("E1")}
     assert {i for i, s in recorded.items() if not s.voided} == set(derived.by_id())
+    for outcome in derived.outcomes:  # same id, same content: kind, money, lineage
+        issued, expected = recorded[outcome.sanction_id].issued, outcome.to_data()
+        assert issued.model_dump(exclude={"basis"}) == expected.model_dump(exclude={"basis"})
     revoked = {r.sanction_id: r.revoked_by for r in derived.revocations}
     assert {i: s.revoked_by for i, s in recorded.items() if s.revoked_by and not s.voided} == (
         revoked

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
 from ledger.app import Ledger
-from ledger.events import Event
+from ledger.events import Event, SanctionIssued
 from ledger.policies.engine import derive
 from ledger.testing import ManualClock, make
 from ledger.timeutil import COMPANY_TZ
@@ -92,6 +92,18 @@ def observation(kind: str, emp: str, at: datetime, draw: Any, event_id: UUID) ->
     return make(type_name, emp, at, envelope={"event_id": event_id}, **data)
 
 
+def content(issued: SanctionIssued) -> tuple[Any, ...]:
+    return (
+        issued.kind,
+        issued.amount,
+        issued.rule_id,
+        issued.effective_at,
+        issued.caused_by,
+        issued.depends_on,
+        issued.attached_to,
+    )
+
+
 class LedgerMachine(RuleBasedStateMachine):
     """A ledger on a manual clock, driven the way the company's systems and HR drive it."""
 
@@ -164,7 +176,10 @@ class LedgerMachine(RuleBasedStateMachine):
             facts = list(self.ledger.history(emp))
             derived = derive(emp, facts, self.ledger.rulebooks(), horizon)
             recorded = self.ledger.sanctions(emp)
-            assert {s.sanction_id for s in recorded if not s.voided} == set(derived.by_id())
+            standing = {s.sanction_id: s.issued for s in recorded if not s.voided}
+            assert set(standing) == set(derived.by_id())
+            for outcome in derived.outcomes:  # same id, same content (kind, money, lineage)
+                assert content(standing[outcome.sanction_id]) == content(outcome.to_data())
             offsets = {r.sanction_id: r.revoked_by for r in derived.revocations}
             assert {
                 s.sanction_id: s.revoked_by for s in recorded if s.revoked_by and not s.voided

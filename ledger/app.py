@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
@@ -23,6 +23,8 @@ from ledger.events import (
     LEDGER_STREAM,
     Event,
     EventData,
+    GradeAssigned,
+    PayrollClosed,
     RulebookAdopted,
     Ticked,
 )
@@ -31,12 +33,22 @@ from ledger.policies.engine import Derivation, derive
 from ledger.policies.reconcile import reconcile
 from ledger.policies.rulebook import AdoptedRulebook, Rulebook, RulebookSet
 from ledger.policies.status import SanctionState, fold_sanctions
-from ledger.store import AppendReport, ChainReport, EventStore, MemoryStore, SQLiteStore
-from ledger.timeutil import COMPANY_TZ, Period
+from ledger.projections.grades import employment_quarters, grades_for
+from ledger.projections.payroll import payroll_months
+from ledger.store import (
+    AppendReport,
+    ChainReport,
+    EventStore,
+    MemoryStore,
+    Recorded,
+    SQLiteStore,
+)
+from ledger.timeutil import COMPANY_TZ, Period, month_of
 
 __all__ = ["ImportReport", "Ledger", "RecordReport", "TickReport"]
 
 DERIVED_BY = "ledger"
+_DAWN = datetime(1970, 1, 1, tzinfo=COMPANY_TZ)
 DEADLINE_TYPES = frozenset(
     {"service.complaint_received", "service.complaint_verified", "task.assigned"}
 )
@@ -245,17 +257,20 @@ class Ledger:
         version = self.store.stream_version(LEDGER_STREAM)
         if version == self._ledger_version:
             return
+        self._rulebooks, self._horizon = self.ledger_state()
+        self._ledger_version = version
+
+    def ledger_state(self, known_at: datetime | None = None) -> tuple[RulebookSet, datetime | None]:
+        """The rulebooks and deadline horizon, as the ledger knew them at ``known_at``."""
         adopted: list[AdoptedRulebook] = []
         horizon: datetime | None = None
-        for recorded in self.store.read(employee_id=LEDGER_STREAM):
+        for recorded in self.store.read(employee_id=LEDGER_STREAM, recorded_to=known_at):
             data = recorded.event.data
             if isinstance(data, RulebookAdopted):
                 adopted.append(_adopted_of(data))
             elif isinstance(data, Ticked):
                 horizon = data.now if horizon is None else max(horizon, data.now)
-        self._rulebooks = RulebookSet(adopted)
-        self._horizon = horizon
-        self._ledger_version = version
+        return RulebookSet(adopted), horizon
 
     def rulebooks(self) -> RulebookSet:
         """Every adopted rulebook version (read from the ``_ledger`` stream)."""
@@ -325,7 +340,7 @@ class Ledger:
         ``now`` (default: the deadline horizon) bounds which deadlines count as missed.
         """
         events = [r.event for r in self.store.read(employee_id=employee_id)]
-        when = now or self.horizon() or datetime.min.replace(tzinfo=COMPANY_TZ)
+        when = now or self.horizon() or _DAWN
         return derive(employee_id, events, self.rulebooks(), when)
 
     def reconcile(self, employee_id: str) -> int:
@@ -333,17 +348,118 @@ class Ledger:
         with self.store.transaction():
             return self._reconcile_one(employee_id)
 
-    def _reconcile_all(self, employees: set[str]) -> int:
-        return sum(self._reconcile_one(e) for e in sorted(employees) if e != LEDGER_STREAM)
+    def _reconcile_all(self, employees: set[str], closing_from: datetime | None = None) -> int:
+        return sum(
+            self._reconcile_one(e, closing_from) for e in sorted(employees) if e != LEDGER_STREAM
+        )
 
-    def _reconcile_one(self, employee_id: str) -> int:
+    def _reconcile_one(self, employee_id: str, closing_from: datetime | None = None) -> int:
+        """Re-derive one employee and record every difference: sanctions, grades, payroll.
+
+        Args:
+            closing_from: the horizon before the current tick; payroll months ending after it
+                (and by the horizon) are closed now. Default: the horizon (nothing to close).
+        """
         recorded = list(self.store.read(employee_id=employee_id))
-        when = self.horizon() or datetime.min.replace(tzinfo=COMPANY_TZ)
-        derived = derive(employee_id, [r.event for r in recorded], self.rulebooks(), when)
-        changes = reconcile(derived, fold_sanctions(recorded), self.now())
-        if changes:
-            self.store.append([self._derived(employee_id, c.data, c.occurred_at) for c in changes])
-        return len(changes)
+        horizon = self.horizon()
+        events = [r.event for r in recorded]
+        derived = derive(employee_id, events, self.rulebooks(), horizon or _DAWN)
+        now = self.now()
+        changes = reconcile(derived, fold_sanctions(recorded), now)
+        new = [self._derived(employee_id, c.data, c.occurred_at) for c in changes]
+        if horizon is not None:
+            facts = [
+                e
+                for e in events
+                if not EVENT_TYPES[e.type].DERIVED and e.event_id not in derived.retracted
+            ]
+            new += self._grade_changes(employee_id, facts, derived, recorded, horizon, now)
+            new += self._payroll_closings(
+                employee_id,
+                facts,
+                derived,
+                recorded,
+                horizon,
+                horizon if closing_from is None else closing_from,
+            )
+        if new:
+            self.store.append(new)
+        return len(new)
+
+    def _grade_changes(
+        self,
+        employee_id: str,
+        facts: list[Event],
+        derived: Derivation,
+        recorded: list[Recorded],
+        horizon: datetime,
+        now: datetime,
+    ) -> list[Event]:
+        latest: dict[str, tuple[Event, GradeAssigned]] = {}
+        for item in recorded:
+            if isinstance(item.event.data, GradeAssigned):
+                latest[item.event.data.period] = (item.event, item.event.data)
+        out = []
+        for grade in grades_for(derived, employment_quarters(facts, horizon), self.rulebooks()):
+            prior = latest.get(grade.period)
+            data = GradeAssigned(
+                period=grade.period,
+                level=grade.level,
+                score=grade.score,
+                components=grade.components,
+                capped_by=grade.capped_by,
+                rulebook_version=grade.rulebook_version,
+            )
+            if prior is None:
+                out.append(self._derived(employee_id, data, Period.parse(grade.period).end))
+                continue
+            before = prior[1]
+            same = (before.level, before.score, before.components, before.capped_by) == (
+                data.level,
+                data.score,
+                data.components,
+                data.capped_by,
+            )
+            if not same:
+                reason = (
+                    f"the truth about {grade.period} changed: score {before.score} -> "
+                    f"{data.score}, level {before.level} -> {data.level}"
+                )
+                out.append(
+                    self._derived(
+                        employee_id,
+                        data.model_copy(update={"supersedes": prior[0].event_id, "reason": reason}),
+                        now,
+                    )
+                )
+        return out
+
+    def _payroll_closings(
+        self,
+        employee_id: str,
+        facts: list[Event],
+        derived: Derivation,
+        recorded: list[Recorded],
+        horizon: datetime,
+        closing_from: datetime,
+    ) -> list[Event]:
+        if closing_from >= horizon:
+            return []
+        closed = [r.event.data for r in recorded if isinstance(r.event.data, PayrollClosed)]
+        months = payroll_months(
+            employee_id,
+            facts,
+            derived,
+            closed,
+            self.rulebooks(),
+            closed_through=closing_from,
+            through=month_of(horizon - timedelta(microseconds=1)),
+        )
+        return [
+            self._derived(employee_id, m.to_closed(), Period.parse(m.month).last_instant)
+            for m in months
+            if not m.closed and Period.parse(m.month).end <= horizon
+        ]
 
     def _derived(self, employee_id: str, data: EventData, occurred_at: datetime) -> Event:
         return Event.of(
@@ -370,9 +486,15 @@ class Ledger:
         with self.store.transaction():
             if previous is None or when > previous:
                 self.store.append([self._derived(LEDGER_STREAM, Ticked(now=when), clock)])
-            due = {r.event.employee_id for r in self.store.read(types=DEADLINE_TYPES)}
-            derived = self._reconcile_all(due)
-        return TickReport(max(when, previous) if previous else when, len(due), derived)
+            horizon = self.horizon()
+            assert horizon is not None
+            if previous is None or month_of(previous) != month_of(horizon):
+                # A month (maybe a quarter) ended: payroll closes and grades are due for all.
+                due = set(self.employees())
+            else:
+                due = {r.event.employee_id for r in self.store.read(types=DEADLINE_TYPES)}
+            derived = self._reconcile_all(due, closing_from=previous or _DAWN)
+        return TickReport(horizon, len(due), derived)
 
     # -- reading consequences ----------------------------------------------------------------
 

@@ -20,6 +20,7 @@ from ledger.errors import UsageError
 __all__ = [
     "COMPANY_TZ",
     "Period",
+    "month_of",
     "months_of",
     "parse_instant",
     "quarter_of",

@@ -13,6 +13,7 @@ from ledger.events.conduct import PropertyDamaged, Violation
 from ledger.events.corrections import AppealDecided, AppealFiled, Retracted
 from ledger.events.derived import (
     DISCIPLINE_KINDS,
+    Allocation,
     Basis,
     CountedFact,
     GradeAssigned,
@@ -69,6 +70,7 @@ __all__ = [
     "OBSERVATION_TYPES",
     "UPCASTERS",
     "Absence",
+    "Allocation",
     "ApologyMade",
     "AppealDecided",
     "AppealFiled",

@@ -15,6 +15,7 @@ from ledger.money import Money
 
 __all__ = [
     "DISCIPLINE_KINDS",
+    "Allocation",
     "Basis",
     "CountedFact",
     "GradeAssigned",
@@ -191,6 +192,13 @@ class GradeAssigned(EventData):
     rulebook_version: int = Field(default=1, ge=1)
 
 
+class Allocation(_Frozen):
+    """Money moved for one consequence (a fine or compensation) in a payroll month."""
+
+    sanction_id: UUID
+    amount: Money
+
+
 class PayrollClosed(EventData):
     """A payroll month was closed for this employee; closed months are never recomputed."""
 
@@ -204,4 +212,6 @@ class PayrollClosed(EventData):
     carried: Money
     refunded: Money
     bonuses: Money
-    settled: tuple[UUID, ...] = ()
+    allocations: tuple[Allocation, ...] = ()
+    refunds: tuple[Allocation, ...] = ()
+    bonus_ids: tuple[UUID, ...] = ()

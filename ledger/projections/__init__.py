@@ -1,0 +1,1 @@
+"""Read models: scorecards, grades, payroll, registers; rebuildable from the log."""

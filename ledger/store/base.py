@@ -248,6 +248,32 @@ class EventStore(ABC):
     def close(self) -> None:
         """Release the backend's resources."""
 
+    # -- projection storage (read models: caches, never facts) --------------------------------
+
+    @abstractmethod
+    def projection_checkpoint(self, name: str) -> int:
+        """The last log position projection ``name`` has applied (0 when never built)."""
+
+    @abstractmethod
+    def projection_rows(
+        self, name: str, employee_id: str | None = None
+    ) -> Iterator[tuple[str, str, str]]:
+        """``(key, employee_id, value JSON)`` rows of a projection, by key."""
+
+    @abstractmethod
+    def projection_replace(
+        self,
+        name: str,
+        employees: Iterable[str],
+        rows: Iterable[tuple[str, str, str]],
+        checkpoint: int,
+    ) -> None:
+        """Replace the rows of ``employees`` by ``rows`` and move the checkpoint."""
+
+    @abstractmethod
+    def projection_drop(self, name: str) -> None:
+        """Forget a projection's rows and checkpoint (for a rebuild)."""
+
     # -- the contract ----------------------------------------------------------------------
 
     def append(

@@ -22,6 +22,8 @@ class MemoryStore(EventStore):
         self._by_id: dict[UUID, int] = {}
         self._streams: dict[str, list[int]] = {}
         self._depth = 0
+        self._projections: dict[str, dict[str, tuple[str, str]]] = {}
+        self._checkpoints: dict[str, int] = {}
 
     @contextmanager
     def _tx(self) -> Iterator[None]:
@@ -88,6 +90,37 @@ class MemoryStore(EventStore):
 
     def close(self) -> None:
         """Nothing to release."""
+
+    def projection_checkpoint(self, name: str) -> int:
+        return self._checkpoints.get(name, 0)
+
+    def projection_rows(
+        self, name: str, employee_id: str | None = None
+    ) -> Iterator[tuple[str, str, str]]:
+        table = self._projections.get(name, {})
+        for key in sorted(table):
+            owner, value = table[key]
+            if employee_id is None or owner == employee_id:
+                yield key, owner, value
+
+    def projection_replace(
+        self,
+        name: str,
+        employees: Iterable[str],
+        rows: Iterable[tuple[str, str, str]],
+        checkpoint: int,
+    ) -> None:
+        table = self._projections.setdefault(name, {})
+        gone = set(employees)
+        for key in [k for k, (owner, _) in table.items() if owner in gone]:
+            del table[key]
+        for key, owner, value in rows:
+            table[key] = (owner, value)
+        self._checkpoints[name] = checkpoint
+
+    def projection_drop(self, name: str) -> None:
+        self._projections.pop(name, None)
+        self._checkpoints.pop(name, None)
 
 
 def _matches(row: Row, flt: ReadFilter) -> bool:

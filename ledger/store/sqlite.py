@@ -30,7 +30,7 @@ from ledger.store.base import EventStore, ReadFilter, Row
 
 __all__ = ["SCHEMA_VERSION", "SQLiteStore"]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 _PAGE = 2000
 _COLUMNS = (
     "e.position, e.event_id, s.employee_id, e.version, e.type, e.schema_version, e.occurred_at, "
@@ -107,6 +107,8 @@ class SQLiteStore(EventStore):
                 if "events" in db.table_names():
                     raise StorageError(f"{self.path}: has an events table but no schema version")
                 self._create_v1()
+            if found < 2:
+                self._create_v2()
             db.table("meta").upsert(
                 {"key": "schema_version", "value": str(SCHEMA_VERSION)}, pk="key"
             )
@@ -164,6 +166,19 @@ class SQLiteStore(EventStore):
         events.create_index(["type"])
         for trigger in _TRIGGERS:
             db.conn.execute(trigger)
+
+    def _create_v2(self) -> None:
+        """Version 2: projection tables (read models; may be dropped and rebuilt)."""
+        db = self.db
+        db.table("projection_rows").create(
+            {"name": str, "key": str, "employee_id": str, "value": str},
+            pk=("name", "key"),
+            not_null={"employee_id", "value"},
+        )
+        db.table("projection_rows").create_index(["name", "employee_id"])
+        db.table("projection_checkpoints").create(
+            {"name": str, "position": int}, pk="name", not_null={"position"}
+        )
 
     # -- transactions ------------------------------------------------------------------------
 
@@ -348,6 +363,56 @@ class SQLiteStore(EventStore):
 
     def close(self) -> None:
         self.conn.close()
+
+    def projection_checkpoint(self, name: str) -> int:
+        rows = self._query("SELECT position FROM projection_checkpoints WHERE name = ?", [name])
+        return int(rows[0][0]) if rows else 0
+
+    def projection_rows(
+        self, name: str, employee_id: str | None = None
+    ) -> Iterator[tuple[str, str, str]]:
+        if employee_id is None:
+            rows = self._query(
+                "SELECT key, employee_id, value FROM projection_rows WHERE name = ? ORDER BY key",
+                [name],
+            )
+        else:
+            rows = self._query(
+                "SELECT key, employee_id, value FROM projection_rows "
+                "WHERE name = ? AND employee_id = ? ORDER BY key",
+                [name, employee_id],
+            )
+        yield from rows
+
+    def projection_replace(
+        self,
+        name: str,
+        employees: Iterable[str],
+        rows: Iterable[tuple[str, str, str]],
+        checkpoint: int,
+    ) -> None:
+        with self.transaction():
+            try:
+                self.conn.executemany(
+                    "DELETE FROM projection_rows WHERE name = ? AND employee_id = ?",
+                    [(name, e) for e in employees],
+                )
+                self.conn.executemany(
+                    "INSERT OR REPLACE INTO projection_rows (name, key, employee_id, value) "
+                    "VALUES (?, ?, ?, ?)",
+                    [(name, key, owner, value) for key, owner, value in rows],
+                )
+                self.conn.execute(
+                    "INSERT OR REPLACE INTO projection_checkpoints (name, position) VALUES (?, ?)",
+                    (name, checkpoint),
+                )
+            except sqlite3.Error as exc:
+                raise StorageError(f"{self.path}: projection {name} not saved: {exc}") from exc
+
+    def projection_drop(self, name: str) -> None:
+        with self.transaction():
+            self.conn.execute("DELETE FROM projection_rows WHERE name = ?", (name,))
+            self.conn.execute("DELETE FROM projection_checkpoints WHERE name = ?", (name,))
 
 
 def _text_time(moment: Any) -> str:

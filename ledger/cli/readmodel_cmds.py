@@ -1,0 +1,95 @@
+"""Commands over stored read models: payroll, rebuild."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from rich.progress import Progress
+from rich.table import Table
+
+from ledger.cli import LedgerContext, err, handles_errors, out
+from ledger.cli.policy_cmds import FORMATS, emit
+from ledger.projections.store import Projections
+from ledger.timeutil import Period
+
+__all__ = ["register"]
+
+
+@click.command()
+@click.option("--employee", "-e", help="Only this employee.")
+@click.option("--period", "-p", help="Only months within 2026Q3, 2026-07 or 2026.")
+@click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
+@click.pass_obj
+@handles_errors
+def payroll(state: LedgerContext, employee: str | None, period: str | None, fmt: str) -> None:
+    """Monthly deductions: due, deducted (capped), carried, refunded, bonuses.
+
+    Deductions are capped at 20 % of the wage and never below the minimum wage
+    (工资支付暂行规定 第16条); months the last tick passed are closed and never recomputed.
+
+    \b
+    Examples:
+      ledger payroll --period 2026Q3
+      ledger payroll -e E1001 --format json
+    """
+    ledger = state.open()
+    chosen = Period.parse(period) if period else None
+    rows = [
+        r
+        for r in Projections(ledger).rows("payroll", employee)
+        if chosen is None or Period.parse(r["month"]).start in chosen
+    ]
+    rows.sort(key=lambda r: (r["month"], r["employee_id"]))
+    if fmt != "table":
+        emit(rows, fmt, [], "Payroll")
+        return
+    table = Table(title=f"Payroll ({len(rows)} employee-months)")
+    columns = (
+        "employee_id",
+        "month",
+        "wage",
+        "cap",
+        "due",
+        "deducted",
+        "carried",
+        "refunded",
+        "bonuses",
+        "closed",
+    )
+    for column in columns:
+        table.add_column(
+            column, justify="right" if column not in ("employee_id", "month") else "left"
+        )
+    for row in rows:
+        table.add_row(*["" if row[c] is None else str(row[c]) for c in columns])
+    out.print(table)
+
+
+@click.command()
+@click.argument("name", required=False)
+@click.pass_obj
+@handles_errors
+def rebuild(state: LedgerContext, name: str | None) -> None:
+    """Drop stored projections and rebuild them from the log (all, or NAME).
+
+    \b
+    Examples:
+      ledger rebuild
+      ledger rebuild payroll
+    """
+    ledger = state.open()
+    projections = Projections(ledger)
+    names = [name] if name else sorted(projections.registry)
+    with Progress(console=err, transient=True, disable=not sys.stderr.isatty()) as bar:
+        task = bar.add_task("rebuilding", total=len(names))
+        for each in names:
+            count = projections.rebuild(each)
+            bar.advance(task)
+            out.print(f"rebuilt {each}: {count} employees, checkpoint {ledger.store.head()}")
+
+
+def register(group: click.Group) -> None:
+    """Add these commands to ``group``."""
+    for command in (payroll, rebuild):
+        group.add_command(command)

@@ -1,0 +1,206 @@
+"""Stored read models: checkpointed, caught up incrementally, rebuildable from scratch.
+
+A projection turns one :class:`EmployeeView` into rows keyed by a string. The stored
+tables are caches: :meth:`Projections.catch_up` reads the log after each projection's
+checkpoint, recomputes only the employees it touched (all of them when the ``_ledger``
+stream moved: a rulebook or a tick changes everyone), and moves the checkpoint in one
+write. :meth:`Projections.rebuild` drops a projection and recomputes every employee; the
+result equals the incremental one because both compute each employee's rows from the same
+log. Stored rows are computed as of the ledger's horizon (the last tick) or, before any
+tick, the head's ``recorded_at`` — a function of the log alone, never of the wall clock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from ledger.errors import UsageError
+from ledger.events import LEDGER_STREAM
+from ledger.projections.payroll import payroll_months
+from ledger.projections.view import EmployeeView, employee_view
+from ledger.store import ReadFilter
+from ledger.timeutil import month_of
+
+if TYPE_CHECKING:
+    from ledger.app import Ledger
+
+__all__ = ["PROJECTIONS", "Projection", "Projections", "stored_as_of"]
+
+Rows = list[tuple[str, dict[str, Any]]]
+_AS_OF_KEY = "~as_of"
+
+
+@dataclass(frozen=True, slots=True)
+class Projection:
+    """A named read model: ``rows(view)`` gives ``(key, row)`` pairs for one employee."""
+
+    name: str
+    description: str
+    rows: Callable[[EmployeeView], Rows]
+
+
+def payroll_rows(view: EmployeeView) -> Rows:
+    """One row per payroll month with amounts, as in ``ledger payroll --format json``."""
+    months = payroll_months(
+        view.employee_id,
+        view.facts,
+        view.derivation,
+        view.closed,
+        view.rulebooks,
+        closed_through=view.horizon,
+        through=month_of(view.as_of),
+    )
+    return [
+        (
+            f"{m.employee_id}|{m.month}",
+            {
+                "employee_id": m.employee_id,
+                "month": m.month,
+                "wage": None if m.wage is None else format(m.wage, "f"),
+                "cap": None if m.cap is None else format(m.cap, "f"),
+                "due": format(m.due, "f"),
+                "deducted": format(m.deducted, "f"),
+                "carried": format(m.carried, "f"),
+                "refunded": format(m.refunded, "f"),
+                "bonuses": format(m.bonuses, "f"),
+                "closed": m.closed,
+            },
+        )
+        for m in months
+    ]
+
+
+def register_rows(view: EmployeeView) -> Rows:
+    """One row per derived consequence (the truth), with the rule and basis."""
+    return [
+        (
+            f"{view.employee_id}|{o.sanction_id}",
+            {
+                "sanction_id": str(o.sanction_id),
+                "employee_id": view.employee_id,
+                "kind": o.kind,
+                "amount": None if o.amount is None else format(o.amount, "f"),
+                "rule_id": o.rule.rule_id,
+                "rule_version": o.rule.version,
+                "rulebook_version": o.rulebook.rulebook.version,
+                "issued_at": o.issued_at.isoformat(),
+                "expires_at": o.expires_at.isoformat() if o.expires_at else None,
+                "summary": o.basis.summary,
+            },
+        )
+        for o in view.derivation.outcomes
+    ]
+
+
+PROJECTIONS: dict[str, Projection] = {
+    p.name: p
+    for p in (
+        Projection(
+            "payroll", "monthly due / deducted / carried / refunded / bonuses", payroll_rows
+        ),
+        Projection(
+            "register", "every consequence the facts imply, with rule and basis", register_rows
+        ),
+    )
+}
+"""The stored projections, by name (``scorecards`` joins when registered by the app)."""
+
+
+def stored_as_of(ledger: Ledger) -> datetime:
+    """The instant stored projections describe: the horizon, else the head's recorded_at."""
+    horizon = ledger.horizon()
+    if horizon is not None:
+        return horizon
+    head = ledger.store.head()
+    if head == 0:
+        return ledger.now()
+    last = next(ledger.store.read(from_position=head), None)
+    return last.recorded_at if last else ledger.now()
+
+
+class Projections:
+    """Keeps the stored projections of one ledger up to date."""
+
+    def __init__(self, ledger: Ledger, registry: dict[str, Projection] | None = None) -> None:
+        self.ledger = ledger
+        self.registry = registry if registry is not None else PROJECTIONS
+
+    def _get(self, name: str) -> Projection:
+        try:
+            return self.registry[name]
+        except KeyError:
+            known = ", ".join(sorted(self.registry))
+            raise UsageError(f"unknown projection {name!r}; known: {known}") from None
+
+    def _touched(self, after: int, head: int) -> set[str] | None:
+        """Employees with events in ``(after, head]``; ``None`` means everyone."""
+        touched: set[str] = set()
+        for recorded in self.ledger.store.read(
+            ReadFilter(from_position=after + 1, to_position=head)
+        ):
+            if recorded.event.employee_id == LEDGER_STREAM:
+                return None
+            touched.add(recorded.event.employee_id)
+        return touched
+
+    def _compute(self, projection: Projection, employees: set[str], head: int) -> None:
+        as_of = stored_as_of(self.ledger)
+        stamp = orjson.dumps({"as_of": as_of.isoformat()}).decode()
+        rows: list[tuple[str, str, str]] = [(_AS_OF_KEY, LEDGER_STREAM, stamp)]
+        for employee_id in sorted(employees):
+            view = employee_view(self.ledger, employee_id, as_of=as_of)
+            rows.extend(
+                (key, employee_id, orjson.dumps(row, option=orjson.OPT_SORT_KEYS).decode())
+                for key, row in projection.rows(view)
+            )
+        self.ledger.store.projection_replace(
+            projection.name, {*employees, LEDGER_STREAM}, rows, head
+        )
+
+    def catch_up(self, name: str, progress: Callable[[int], None] | None = None) -> int:
+        """Apply the log after ``name``'s checkpoint; returns how many employees changed."""
+        projection = self._get(name)
+        store = self.ledger.store
+        head = store.head()
+        checkpoint = store.projection_checkpoint(name)
+        if checkpoint >= head:
+            return 0
+        touched = self._touched(checkpoint, head)
+        if touched is not None and self._stamped_as_of(name) != stored_as_of(self.ledger):
+            touched = None  # the instant described moved on: every row may change
+        employees = set(self.ledger.employees()) if touched is None else touched - {LEDGER_STREAM}
+        self._compute(projection, employees, head)
+        if progress is not None:
+            progress(len(employees))
+        return len(employees)
+
+    def _stamped_as_of(self, name: str) -> datetime | None:
+        for key, _, value in self.ledger.store.projection_rows(name, LEDGER_STREAM):
+            if key == _AS_OF_KEY:
+                return datetime.fromisoformat(orjson.loads(value)["as_of"])
+        return None
+
+    def rebuild(self, name: str) -> int:
+        """Drop ``name`` and recompute it from the whole log."""
+        projection = self._get(name)
+        self.ledger.store.projection_drop(name)
+        employees = set(self.ledger.employees())
+        self._compute(projection, employees, self.ledger.store.head())
+        return len(employees)
+
+    def rows(self, name: str, employee_id: str | None = None) -> Iterator[dict[str, Any]]:
+        """The stored rows of ``name`` after catching up, in key order."""
+        self.catch_up(name)
+        for key, _, value in self.ledger.store.projection_rows(name, employee_id):
+            if key != _AS_OF_KEY:
+                yield orjson.loads(value)
+
+    def dump(self, name: str) -> list[tuple[str, str, str]]:
+        """Every stored row of ``name`` after catching up (to compare rebuilt and incremental)."""
+        self.catch_up(name)
+        return list(self.ledger.store.projection_rows(name))

@@ -360,6 +360,13 @@ class Ledger:
             closing_from: the horizon before the current tick; payroll months ending after it
                 (and by the horizon) are closed now. Default: the horizon (nothing to close).
         """
+        new = self.pending(employee_id, closing_from)
+        if new:
+            self.store.append(new)
+        return len(new)
+
+    def pending(self, employee_id: str, closing_from: datetime | None = None) -> list[Event]:
+        """The derived events reconciliation would record for one employee now (none written)."""
         recorded = list(self.store.read(employee_id=employee_id))
         horizon = self.horizon()
         events = [r.event for r in recorded]
@@ -382,9 +389,7 @@ class Ledger:
                 horizon,
                 horizon if closing_from is None else closing_from,
             )
-        if new:
-            self.store.append(new)
-        return len(new)
+        return new
 
     def _grade_changes(
         self,

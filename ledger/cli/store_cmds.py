@@ -9,7 +9,7 @@ import click
 import orjson
 from rich.progress import Progress
 
-from ledger.cli import EXIT_PROBLEM, LedgerContext, err, fail, handles_errors, out
+from ledger.cli import LedgerContext, err, fail, handles_errors, out
 from ledger.errors import ValidationFailed
 from ledger.events import EVENT_TYPES, OBSERVATION_TYPES, Event, parse_event
 from ledger.policies.rulebook import Rulebook
@@ -142,41 +142,6 @@ def import_(state: LedgerContext, file: str, fmt: str | None) -> None:
 
 
 @click.command()
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
-@click.pass_obj
-@handles_errors
-def verify(state: LedgerContext, fmt: str) -> None:
-    """Check the hash chain; exit 1 naming the first broken position.
-
-    \b
-    Example:
-      ledger verify && echo intact
-    """
-    ledger = state.open()
-    report = ledger.verify_chain()
-    if fmt == "json":
-        click.echo(
-            json.dumps(
-                {
-                    "ok": report.ok,
-                    "checked": report.checked,
-                    "head_hash": report.head_hash,
-                    "first_bad_position": report.first_bad_position,
-                    "problem": report.problem,
-                },
-                ensure_ascii=False,
-            )
-        )
-    elif report.ok:
-        out.print(f"intact: {report.checked} events, head {report.head_hash}")
-    else:
-        where = f"position {report.first_bad_position}" if report.first_bad_position else "log"
-        err.print(f"BROKEN at {where}: {report.problem}")
-    if not report.ok:
-        sys.exit(EXIT_PROBLEM)
-
-
-@click.command()
 @click.option("--type", "type_name", help="Only this event type's schema.")
 def schema(type_name: str | None) -> None:
     """Print the JSON Schema of the wire format (one event per JSON Lines line).
@@ -192,5 +157,5 @@ def schema(type_name: str | None) -> None:
 
 def register(group: click.Group) -> None:
     """Add these commands to ``group``."""
-    for command in (init, record, import_, verify, schema):
+    for command in (init, record, import_, schema):
         group.add_command(command)

@@ -18,7 +18,7 @@ class MemoryStore(EventStore):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.rows: list[Row] = []
+        self._log: list[Row] = []
         self._by_id: dict[UUID, int] = {}
         self._streams: dict[str, list[int]] = {}
         self._depth = 0
@@ -34,15 +34,15 @@ class MemoryStore(EventStore):
             finally:
                 self._depth -= 1
             return
-        snapshot = (len(self.rows), {k: len(v) for k, v in self._streams.items()})
+        snapshot = (len(self._log), {k: len(v) for k, v in self._streams.items()})
         self._depth = 1
         try:
             yield
         except BaseException:
             count, lengths = snapshot
-            for row in self.rows[count:]:
+            for row in self._log[count:]:
                 del self._by_id[row.event_id]
-            del self.rows[count:]
+            del self._log[count:]
             for key in list(self._streams):
                 if key not in lengths:
                     del self._streams[key]
@@ -56,28 +56,28 @@ class MemoryStore(EventStore):
         return self._tx()
 
     def _existing(self, event_ids: Sequence[UUID]) -> dict[UUID, Row]:
-        return {i: self.rows[self._by_id[i]] for i in event_ids if i in self._by_id}
+        return {i: self._log[self._by_id[i]] for i in event_ids if i in self._by_id}
 
     def _stream_versions(self, employee_ids: Iterable[str]) -> dict[str, int]:
         return {e: len(self._streams[e]) for e in employee_ids if e in self._streams}
 
     def _head_row(self) -> Row | None:
-        return self.rows[-1] if self.rows else None
+        return self._log[-1] if self._log else None
 
     def _insert(self, rows: Sequence[Row]) -> None:
         for row in rows:
-            self._by_id[row.event_id] = len(self.rows)
-            self._streams.setdefault(row.employee_id, []).append(len(self.rows))
-            self.rows.append(row)
+            self._by_id[row.event_id] = len(self._log)
+            self._streams.setdefault(row.employee_id, []).append(len(self._log))
+            self._log.append(row)
 
     def _rows(self, flt: ReadFilter) -> Iterator[Row]:
         if flt.employee_id is not None:
             indexes: Iterable[int] = self._streams.get(flt.employee_id, [])
         else:
-            indexes = range(len(self.rows))
+            indexes = range(len(self._log))
         start = max(flt.from_position, 1)
         for index in indexes:
-            row = self.rows[index]
+            row = self._log[index]
             if row.position < start:
                 continue
             if flt.to_position is not None and row.position > flt.to_position:

@@ -1,0 +1,223 @@
+"""Why a consequence exists: its rule, rulebook, causing facts, basis, history and chain.
+
+``explain(ledger, sanction_id)`` answers an auditor (and the employee who received it):
+the consequence and its status history (issued / revoked / reinstated / voided, appeals),
+the rule with the regulation clause it implements, the rulebook version and its sha256,
+every causing fact with who recorded it, when it occurred and was recorded, its evidence,
+the basis (window, facts counted with their values, threshold crossed, the consequences an
+escalation continued), and whether the hash chain links of all those events verify.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+from ledger.errors import NotFoundError
+from ledger.events import AppealDecided, AppealFiled, event_to_wire
+from ledger.policies.common import zh
+from ledger.policies.engine import DEFAULT_RULES
+from ledger.store import Recorded
+
+if TYPE_CHECKING:
+    from ledger.app import Ledger
+
+__all__ = ["Explanation", "explain"]
+
+
+def _fact(recorded: Recorded) -> dict[str, Any]:
+    wire = event_to_wire(recorded.event)
+    return {
+        **wire,
+        "position": recorded.position,
+        "recorded_at": recorded.recorded_at.isoformat(),
+        "hash": recorded.hash,
+    }
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """An explanation as data; render it with :meth:`to_json`, :meth:`text`, :meth:`markdown`."""
+
+    data: dict[str, Any]
+
+    def to_json(self) -> dict[str, Any]:
+        """The stable JSON shape (DESIGN.md §9)."""
+        return self.data
+
+    def _lines(self, markdown: bool) -> list[str]:
+        d = self.data
+        s, rule, book, basis = d["sanction"], d["rule"], d["rulebook"], d["basis"]
+
+        def h(title: str) -> str:
+            return f"## {title}" if markdown else f"\n{title}\n" + "-" * len(title)
+
+        bullet = "- " if markdown else "  "
+        amount = f" {s['amount']} CNY" if s["amount"] else ""
+        lines = [
+            ("# " if markdown else "")
+            + f"{zh(s['kind'])} {s['kind']}{amount} — {s['employee_id']}",
+            f"{bullet}consequence 处分编号: {s['sanction_id']}",
+            f"{bullet}status 状态: {s['status']}",
+            f"{bullet}issued 生效: {s['issued_at']}"
+            + (f"; live until 有效期至 {s['expires_at']}" if s["expires_at"] else ""),
+            h("Why 原因"),
+            f"{bullet}{basis['summary']}",
+        ]
+        if basis.get("summary_zh"):
+            lines.append(f"{bullet}{basis['summary_zh']}")
+        if basis.get("threshold") is not None:
+            lines.append(
+                f"{bullet}{basis.get('counter')}: {basis.get('previous')} -> {basis.get('value')}"
+                f" (threshold 阈值 {basis['threshold']}; window 窗口 "
+                f"{basis.get('window_start') or '-'} .. {basis.get('window_end') or '-'})"
+            )
+        for counted in basis.get("counted", []):
+            lines.append(
+                f"{bullet}counted 计入: {counted['type']} at {counted['occurred_at']} "
+                f"-> {counted['value']} ({counted['event_id']})"
+            )
+        for dep in d["depends_on"]:
+            lines.append(
+                f"{bullet}continues 延续: {dep['kind']} {dep['sanction_id']} ({dep['rule_id']})"
+            )
+        lines += [
+            h("Rule 规则"),
+            f"{bullet}{rule['rule_id']} v{rule['version']}: {rule['title']}",
+        ]
+        for clause in rule["clauses"]:
+            lines.append(f"{bullet}{clause['seed']} {clause['section']}: 「{clause['text']}」")
+            lines.append(f"{bullet}  ({clause['gloss']})")
+        lines += [
+            h("Rulebook 制度版本"),
+            f"{bullet}{book['id']} v{book['version']}, sha256 {book['sha256']}",
+            f"{bullet}effective 生效 {book['effective_from']}, "
+            f"published 公布 {book['published_on']}",
+            h("Facts 事实"),
+        ]
+        for fact in d["caused_by"]:
+            evidence = ", ".join(fact.get("evidence", [])) or "none"
+            lines.append(
+                f"{bullet}{fact['type']} {fact['data']} — occurred 发生 {fact['occurred_at']}, "
+                f"recorded 记录 {fact['recorded_at']} by {fact['recorded_by']}; evidence 证据: "
+                f"{evidence}; position {fact['position']}"
+            )
+        lines.append(h("History 经过"))
+        for step in d["history"]:
+            reason = f": {step['reason']}" if step.get("reason") else ""
+            lines.append(
+                f"{bullet}{step['what']} at {step['occurred_at']} "
+                f"(recorded {step['recorded_at']} by {step['recorded_by']}){reason}"
+            )
+        verified = "yes 是" if d["chain_verified"] else "NO 否 — the record was altered"
+        lines += [h("Integrity 完整性"), f"{bullet}hash chain links verify 哈希链校验: {verified}"]
+        return lines
+
+    def text(self) -> str:
+        """Plain text with Chinese terms beside English ones."""
+        return "\n".join(self._lines(markdown=False)) + "\n"
+
+    def markdown(self) -> str:
+        """Markdown for reports and tickets."""
+        return "\n".join(self._lines(markdown=True)) + "\n"
+
+
+def explain(ledger: Ledger, sanction_id: UUID) -> Explanation:
+    """Explain one recorded consequence.
+
+    Raises:
+        NotFoundError: no consequence with that id is recorded.
+    """
+    state = ledger.sanction(sanction_id)
+    issued = state.issued
+    stream = list(ledger.store.read(employee_id=state.employee_id))
+    by_id = {r.event_id: r for r in stream}
+    facts = [by_id[c] for c in issued.caused_by if c in by_id]
+    if len(facts) != len(issued.caused_by):
+        raise NotFoundError(f"causing facts of {sanction_id} are missing from the log")
+    history: list[dict[str, Any]] = []
+    for change in state.history:
+        event = next(r for r in stream if r.position == change.position)
+        history.append(
+            {
+                "what": change.what,
+                "occurred_at": change.occurred_at.isoformat(),
+                "recorded_at": change.recorded_at.isoformat(),
+                "recorded_by": event.event.recorded_by,
+                "reason": change.reason,
+                "event_id": str(change.event_id),
+                "by": str(change.by) if change.by else None,
+            }
+        )
+    for r in stream:
+        appeal = r.event.data
+        if isinstance(appeal, AppealFiled | AppealDecided) and appeal.sanction_id == sanction_id:
+            if isinstance(appeal, AppealFiled):
+                what, reason = "appeal filed", appeal.grounds
+            else:
+                what, reason = f"appeal {appeal.outcome}", ""
+            history.append(
+                {
+                    "what": what,
+                    "occurred_at": r.event.occurred_at.isoformat(),
+                    "recorded_at": r.recorded_at.isoformat(),
+                    "recorded_by": r.event.recorded_by,
+                    "reason": reason,
+                    "event_id": str(r.event_id),
+                    "by": None,
+                }
+            )
+    history.sort(key=lambda h: (h["recorded_at"], h["occurred_at"]))
+    registry = {s.sanction_id: s for s in ledger.sanctions(state.employee_id)}
+    depends = [
+        {
+            "sanction_id": str(d),
+            "kind": registry[d].issued.kind,
+            "rule_id": registry[d].issued.rule_id,
+        }
+        for d in issued.depends_on
+        if d in registry
+    ]
+    info = next((i for i in DEFAULT_RULES.infos() if i.rule_id == issued.rule_id), None)
+    clauses = [
+        {"seed": c.seed, "section": c.section, "text": c.text, "gloss": c.gloss}
+        for c in (info.clauses if info else ())
+    ]
+    adopted = next(
+        (a for a in ledger.rulebooks().versions if a.sha256 == issued.rulebook_sha256), None
+    )
+    positions = sorted({f.position for f in facts} | {c.position for c in state.history})
+    data: dict[str, Any] = {
+        "sanction": {
+            "sanction_id": str(issued.sanction_id),
+            "employee_id": state.employee_id,
+            "kind": issued.kind,
+            "amount": None if issued.amount is None else format(issued.amount, "f"),
+            "issued_at": issued.effective_at.isoformat(),
+            "expires_at": issued.expires_at.isoformat() if issued.expires_at else None,
+            "due_at": issued.due_at.isoformat() if issued.due_at else None,
+            "attached_to": str(issued.attached_to) if issued.attached_to else None,
+            "status": state.status(ledger.now()),
+        },
+        "rule": {
+            "rule_id": issued.rule_id,
+            "version": issued.rule_version,
+            "title": info.title if info else issued.rule_id,
+            "clause": clauses[0]["text"] if clauses else None,
+            "clauses": clauses,
+        },
+        "rulebook": {
+            "id": issued.rulebook_id,
+            "version": issued.rulebook_version,
+            "sha256": issued.rulebook_sha256,
+            "published_on": adopted.published_on.isoformat() if adopted else None,
+            "effective_from": adopted.effective_from.isoformat() if adopted else None,
+        },
+        "caused_by": [_fact(f) for f in facts],
+        "basis": issued.basis.model_dump(mode="json"),
+        "depends_on": depends,
+        "history": history,
+        "chain_verified": ledger.store.verify_links(positions),
+    }
+    return Explanation(data)

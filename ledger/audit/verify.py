@@ -1,0 +1,118 @@
+"""Whole-ledger verification: the hash chain, and the recorded consequences vs the rules.
+
+The chain alone cannot catch an attacker who deletes a derived event and re-hashes
+everything after it (the chain has no outside anchor); re-deriving can: every consequence
+the facts imply must be recorded, and every recorded one must still be implied or voided
+with a reason.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from ledger.events import (
+    GradeAssigned,
+    SanctionIssued,
+    SanctionReinstated,
+    SanctionRevoked,
+    SanctionVoided,
+)
+from ledger.store import ChainReport
+
+if TYPE_CHECKING:
+    from ledger.app import Ledger
+
+__all__ = ["Discrepancy", "VerifyReport", "verify"]
+
+
+@dataclass(frozen=True, slots=True)
+class Discrepancy:
+    """One thing that is wrong, with where and what."""
+
+    employee_id: str
+    problem: str
+    sanction_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyReport:
+    """The outcome of :func:`verify`."""
+
+    chain: ChainReport
+    discrepancies: tuple[Discrepancy, ...]
+    employees: int
+
+    @property
+    def ok(self) -> bool:
+        """Intact chain and no discrepancy."""
+        return self.chain.ok and not self.discrepancies
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON form."""
+        return {
+            "ok": self.ok,
+            "chain": {
+                "ok": self.chain.ok,
+                "checked": self.chain.checked,
+                "head_hash": self.chain.head_hash,
+                "first_bad_position": self.chain.first_bad_position,
+                "problem": self.chain.problem,
+            },
+            "employees_checked": self.employees,
+            "discrepancies": [
+                {"employee_id": d.employee_id, "sanction_id": d.sanction_id, "problem": d.problem}
+                for d in self.discrepancies
+            ],
+        }
+
+
+def _describe(employee_id: str, data: object) -> Discrepancy:
+    if isinstance(data, SanctionIssued):
+        return Discrepancy(
+            employee_id,
+            f"{data.kind} {data.rule_id} issued {data.effective_at.isoformat()} is implied by "
+            "the facts but not recorded as in force",
+            str(data.sanction_id),
+        )
+    if isinstance(data, SanctionVoided):
+        return Discrepancy(
+            employee_id,
+            "recorded consequence is no longer implied by the facts and not voided "
+            f"({data.reason})",
+            str(data.sanction_id),
+        )
+    if isinstance(data, SanctionRevoked):
+        return Discrepancy(
+            employee_id,
+            "a commendation offsets this warning but no revocation is recorded",
+            str(data.sanction_id),
+        )
+    if isinstance(data, SanctionReinstated):
+        return Discrepancy(
+            employee_id,
+            "recorded as revoked but no commendation offsets it",
+            str(data.sanction_id),
+        )
+    if isinstance(data, GradeAssigned):
+        return Discrepancy(
+            employee_id,
+            f"grade for {data.period} should be {data.level} ({data.score}) but is not recorded so",
+        )
+    return Discrepancy(employee_id, f"missing derived record {type(data).__name__}")
+
+
+def verify(ledger: Ledger) -> VerifyReport:
+    """Check the chain, then re-derive every employee and compare with what is recorded.
+
+    A broken chain stops there: nothing after it can be trusted to re-derive.
+    """
+    chain = ledger.store.verify()
+    if not chain.ok:
+        return VerifyReport(chain, (), 0)
+    found: list[Discrepancy] = []
+    employees = ledger.employees()
+    for employee_id in employees:
+        for event in ledger.pending(employee_id):
+            found.append(_describe(employee_id, event.data))
+    return VerifyReport(chain, tuple(found), len(employees))

@@ -451,6 +451,17 @@ class Ledger:
         if closing_from >= horizon:
             return []
         closed = [r.event.data for r in recorded if isinstance(r.event.data, PayrollClosed)]
+        if any(f.occurred_at > horizon for f in facts):
+            # Close as of the horizon, as `employee_view(as_of=horizon)` computes the month:
+            # a fact that occurred later (a tick --now behind the clock) settles in a later
+            # month, instead of reaching back into the month being closed.
+            observed = [
+                r.event
+                for r in recorded
+                if not EVENT_TYPES[r.event.type].DERIVED and r.event.occurred_at <= horizon
+            ]
+            derived = derive(employee_id, observed, self.rulebooks(), horizon)
+            facts = [f for f in observed if f.event_id not in derived.retracted]
         months = payroll_months(
             employee_id,
             facts,

@@ -100,11 +100,18 @@ def cli(ctx: click.Context, db: str) -> None:
 
 def main(argv: list[str] | None = None) -> Any:
     """Entry point of the ``ledger`` console script."""
-    from ledger.cli import audit_cmds, policy_cmds, readmodel_cmds, store_cmds
+    from ledger.cli import (
+        audit_cmds,
+        policy_cmds,
+        projection_cmds,
+        readmodel_cmds,
+        store_cmds,
+    )
 
     if not cli.commands:
         store_cmds.register(cli)
         policy_cmds.register(cli)
         readmodel_cmds.register(cli)
+        projection_cmds.register(cli)
         audit_cmds.register(cli)
     return cli.main(args=argv, prog_name="ledger")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 from rich.progress import Progress
@@ -89,7 +90,33 @@ def rebuild(state: LedgerContext, name: str | None) -> None:
             out.print(f"rebuilt {each}: {count} employees, checkpoint {ledger.store.head()}")
 
 
+@click.command()
+@click.option("--period", "-p", required=True, help="2026Q3, 2026-07 or 2026.")
+@click.option(
+    "--out",
+    "out_file",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="The HTML file to write.",
+)
+@click.pass_obj
+@handles_errors
+def report(state: LedgerContext, period: str, out_file: str) -> None:
+    """Write a self-contained HTML report (inline SVG charts, no network).
+
+    \b
+    Example:
+      ledger report --period 2026Q3 --out q3.html
+    """
+    from ledger.report import build_report
+
+    ledger = state.open()
+    html = build_report(ledger, Period.parse(period))
+    Path(out_file).write_text(html, encoding="utf-8")
+    out.print(f"wrote {out_file} ({len(html) // 1024} KiB)")
+
+
 def register(group: click.Group) -> None:
     """Add these commands to ``group``."""
-    for command in (payroll, rebuild):
+    for command in (payroll, rebuild, report):
         group.add_command(command)

@@ -128,6 +128,7 @@ def payroll_months(
     if not starts:
         return []
     truth = {o.sanction_id: o for o in items}
+    facts = [f for f in facts if f.event_id not in derivation.retracted]  # a retracted wage
     deducted_total: dict[UUID, Decimal] = {}
     paid: set[UUID] = set()
     months: list[PayrollMonth] = []

@@ -1,0 +1,262 @@
+"""A self-contained HTML report of a period: charts as inline SVG, no network, no scripts.
+
+Sections: grade distribution per department, consequences per rule, attendance points over
+the period, payroll deductions against their caps, and every employee's scorecard.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from datetime import timedelta
+from decimal import Decimal
+from html import escape
+from typing import TYPE_CHECKING
+
+from ledger.money import ZERO
+from ledger.projections.grades import LEVELS_ZH
+from ledger.projections.measures import attendance_points
+from ledger.projections.payroll import payroll_months
+from ledger.projections.registers import department_summary, quota_percent
+from ledger.projections.scorecard import Scorecard, scorecard
+from ledger.projections.view import EmployeeView, employee_view
+from ledger.timeutil import Period, month_of, months_of, quarter_of
+
+if TYPE_CHECKING:
+    from ledger.app import Ledger
+
+__all__ = ["build_report"]
+
+LEVEL_COLOURS = {
+    "excellent": "#2e7d32",
+    "good": "#7cb342",
+    "qualified": "#f9a825",
+    "unqualified": "#c62828",
+    "ungraded": "#9e9e9e",
+}
+CSS = """
+body{font-family:system-ui,"Noto Sans CJK SC",sans-serif;margin:2rem;color:#222;max-width:1100px}
+h1{margin-bottom:.2rem} h2{margin-top:2.2rem;border-bottom:1px solid #ddd}
+table{border-collapse:collapse;width:100%;font-size:.9rem}
+th,td{border-bottom:1px solid #eee;padding:.3rem .5rem;text-align:left}
+td.num{text-align:right} .meta{color:#666;font-size:.9rem}
+svg text{font-size:12px;fill:#333} details{margin:.2rem 0}
+"""
+
+
+def _bars(items: Sequence[tuple[str, float]], title: str, unit: str = "") -> str:
+    """A horizontal bar chart."""
+    if not items:
+        return "<p>No data.</p>"
+    top = max(v for _, v in items) or 1.0
+    height = 24 * len(items) + 30
+    rows = []
+    for i, (label, value) in enumerate(items):
+        y = 20 + 24 * i
+        width = 520 * value / top
+        rows.append(
+            f'<text x="0" y="{y + 14}">{escape(label)}</text>'
+            f'<rect x="200" y="{y}" width="{width:.1f}" height="18" fill="#1565c0"/>'
+            f'<text x="{205 + width:.1f}" y="{y + 14}">{value:g}{escape(unit)}</text>'
+        )
+    return (
+        f'<svg role="img" aria-label="{escape(title)}" width="800" height="{height}" '
+        f'xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>{"".join(rows)}</svg>'
+    )
+
+
+def _stacked(rows: Sequence[tuple[str, dict[str, int]]], title: str) -> str:
+    """One stacked bar per department, segments by grade level."""
+    if not rows:
+        return "<p>No data.</p>"
+    height = 28 * len(rows) + 50
+    parts = []
+    for i, (label, counts) in enumerate(rows):
+        y = 20 + 28 * i
+        total = sum(counts.values()) or 1
+        x = 200.0
+        parts.append(f'<text x="0" y="{y + 15}">{escape(label)}</text>')
+        for level, colour in LEVEL_COLOURS.items():
+            n = counts.get(level, 0)
+            if not n:
+                continue
+            width = 520 * n / total
+            parts.append(
+                f'<rect x="{x:.1f}" y="{y}" width="{width:.1f}" height="20" fill="{colour}">'
+                f"<title>{escape(level)} {n}</title></rect>"
+            )
+            if width > 18:
+                parts.append(f'<text x="{x + 4:.1f}" y="{y + 15}" style="fill:#fff">{n}</text>')
+            x += width
+    legend_y = 28 * len(rows) + 35
+    x = 200
+    for level, colour in LEVEL_COLOURS.items():
+        parts.append(
+            f'<rect x="{x}" y="{legend_y - 10}" width="10" height="10" fill="{colour}"/>'
+            f'<text x="{x + 14}" y="{legend_y}">{escape(level)} {LEVELS_ZH.get(level, "")}</text>'
+        )
+        x += 115
+    return (
+        f'<svg role="img" aria-label="{escape(title)}" width="800" height="{height}" '
+        f'xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>{"".join(parts)}</svg>'
+    )
+
+
+def _line(points: Sequence[tuple[str, float]], title: str) -> str:
+    """A line chart of one series."""
+    if len(points) < 2:
+        return "<p>Not enough data.</p>"
+    top = max(v for _, v in points) or 1.0
+    step = 680 / (len(points) - 1)
+    coords = [(60 + i * step, 210 - 180 * v / top) for i, (_, v) in enumerate(points)]
+    path = " ".join(f"{x:.1f},{y:.1f}" for x, y in coords)
+    labels = "".join(
+        f'<text x="{x - 20:.1f}" y="235">{escape(label)}</text>'
+        for i, ((x, _), (label, _)) in enumerate(zip(coords, points, strict=True))
+        if i % 2 == 0
+    )
+    dots = "".join(
+        f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="#1565c0"><title>{v:.2f}</title></circle>'
+        for (x, y), (_, v) in zip(coords, points, strict=True)
+    )
+    return (
+        f'<svg role="img" aria-label="{escape(title)}" width="800" height="250" '
+        f'xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>'
+        f'<text x="0" y="30">{top:.2f}</text><text x="0" y="210">0</text>'
+        f'<polyline points="{path}" fill="none" stroke="#1565c0" stroke-width="2"/>'
+        f"{dots}{labels}</svg>"
+    )
+
+
+def _grouped(rows: Sequence[tuple[str, Decimal, Decimal]], title: str) -> str:
+    """Deducted vs cap per month."""
+    if not rows:
+        return "<p>No deductions in this period.</p>"
+    top = float(max(max(d, c) for _, d, c in rows)) or 1.0
+    parts = []
+    for i, (label, deducted, cap) in enumerate(rows):
+        x = 60 + i * 160
+        for j, (value, colour, name) in enumerate(
+            ((deducted, "#c62828", "deducted"), (cap, "#90a4ae", "cap"))
+        ):
+            h = 170 * float(value) / top
+            parts.append(
+                f'<rect x="{x + j * 50}" y="{200 - h:.1f}" width="45" height="{h:.1f}" '
+                f'fill="{colour}"><title>{name} {value}</title></rect>'
+                f'<text x="{x + j * 50}" y="{195 - h:.1f}">{value}</text>'
+            )
+        parts.append(f'<text x="{x}" y="220">{escape(label)}</text>')
+    parts.append(
+        '<rect x="560" y="5" width="10" height="10" fill="#c62828"/>'
+        '<text x="575" y="15">deducted</text>'
+        '<rect x="660" y="5" width="10" height="10" fill="#90a4ae"/>'
+        '<text x="675" y="15">cap (sum)</text>'
+    )
+    return (
+        f'<svg role="img" aria-label="{escape(title)}" width="800" height="240" '
+        f'xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>{"".join(parts)}</svg>'
+    )
+
+
+def _weekly_points(views: Sequence[EmployeeView], period: Period) -> list[tuple[str, float]]:
+    series = []
+    at = period.start + timedelta(days=7)
+    while at <= period.end:
+        values = [attendance_points(v.facts, v.rulebooks, at) for v in views]
+        mean = float(sum(values, ZERO) / len(values)) if values else 0.0
+        series.append((at.strftime("%m-%d"), mean))
+        at += timedelta(days=7)
+    return series
+
+
+def _scorecard_rows(cards: Sequence[Scorecard]) -> str:
+    rows = []
+    for card in cards:
+        data = card.to_json()
+        grade = data["grade"]
+        reasons = "; ".join(data["promotion"]["reasons"]) or "eligible"
+        records = ", ".join(
+            f"{r['kind']} until {r['expires_at'][:10]}" for r in data["live_records"]
+        )
+        rows.append(
+            "<tr>"
+            f"<td>{escape(card.employee_id)}</td><td>{escape(card.department or '')}</td>"
+            f"<td>{escape(str(grade['level']))} {LEVELS_ZH.get(str(grade['level']), '')}</td>"
+            f"<td class=num>{escape(str(grade['score']))}</td>"
+            f"<td class=num>{escape(str(data['attendance_points']))}</td>"
+            f"<td>{escape(records) or '-'}</td>"
+            f"<td class=num>{escape(data['fines_total'])}</td>"
+            f"<td class=num>{escape(data['bonuses_total'])}</td>"
+            f"<td>{'yes' if data['promotion']['eligible'] else escape(reasons)}</td>"
+            "</tr>"
+        )
+    head = (
+        "<tr><th>employee</th><th>department</th><th>grade</th><th>score</th>"
+        "<th>attendance points</th><th>live records</th><th>fines</th><th>bonuses</th>"
+        "<th>promotion</th></tr>"
+    )
+    return f"<table>{head}{''.join(rows)}</table>"
+
+
+def build_report(ledger: Ledger, period: Period) -> str:
+    """The HTML text of the report of ``period``."""
+    as_of = min(period.last_instant, ledger.now())
+    views = [employee_view(ledger, e, as_of=as_of) for e in ledger.employees()]
+    cards = [scorecard(v, period) for v in views]
+    quarter = quarter_of(as_of)
+    summary = department_summary(cards, quota_percent(ledger.rulebooks(), quarter))
+    grades = _stacked(
+        [(d.department, dict(d.distribution)) for d in summary.departments],
+        "Grade distribution per department",
+    )
+    per_rule = Counter(
+        o.rule.rule_id for v in views for o in v.derivation.outcomes if o.issued_at in period
+    )
+    rules = _bars(sorted(per_rule.items()), "Consequences per rule")
+    points = _line(_weekly_points(views, period), "Mean attendance points (rolling 12 months)")
+    months = [m.label for m in months_of(period)]
+    totals: dict[str, list[Decimal]] = {m: [ZERO, ZERO] for m in months}
+    for v in views:
+        for m in payroll_months(
+            v.employee_id,
+            v.facts,
+            v.derivation,
+            v.closed,
+            v.rulebooks,
+            closed_through=v.horizon,
+            through=month_of(as_of),
+        ):
+            if m.month in totals:
+                totals[m.month][0] += m.deducted
+                totals[m.month][1] += m.cap or ZERO
+    payroll = _grouped([(m, d, c) for m, (d, c) in totals.items() if d or c], "Deductions vs caps")
+    book = ledger.rulebooks().latest()
+    book_text = f"{book.rulebook.id} v{book.rulebook.version}" if book else "none"
+    summary_rows = "".join(
+        f"<tr><td>{escape(d.department)}</td><td class=num>{d.employees}</td>"
+        f"<td class=num>{d.distribution.get('excellent', 0)} / quota {d.quota}</td>"
+        f"<td>{'OVER QUOTA' if d.over_quota else 'ok'}</td>"
+        f"<td class=num>{d.fines_total}</td><td class=num>{d.bonuses_total}</td></tr>"
+        for d in summary.departments
+    )
+    return f"""<!doctype html>
+<html lang="zh-CN"><head><meta charset="utf-8">
+<title>Conduct report {escape(period.label)}</title><style>{CSS}</style></head>
+<body>
+<h1>Conduct report 服务考核报告 — {escape(period.label)}</h1>
+<p class="meta">as of {escape(as_of.isoformat())}; rulebook {escape(book_text)};
+{len(views)} employees; chain head {escape(ledger.store.head_hash())}</p>
+<h2 id="grades">Grade distribution per department 各部门考核等级分布</h2>
+{grades}
+<table><tr><th>department</th><th>employees</th><th>excellent</th><th>quota check</th>
+<th>fines</th><th>bonuses</th></tr>{summary_rows}</table>
+<h2 id="rules">Consequences per rule 各规则处理数量</h2>
+{rules}
+<h2 id="attendance">Attendance points over time 考勤积分趋势</h2>
+{points}
+<h2 id="payroll">Payroll deductions vs caps 工资扣款与上限</h2>
+{payroll}
+<h2 id="scorecards">Scorecards 个人考核卡</h2>
+{_scorecard_rows(cards)}
+</body></html>
+"""

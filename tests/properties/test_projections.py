@@ -1,0 +1,433 @@
+"""Properties of the projections: stored == rebuilt == on demand, known-at, payroll, grades.
+
+A drawn *plan* is a 2026 for two employees, recorded in a few steps at increasing times on a
+manual clock: each step records a batch of facts (some back-dated into months already
+closed, some retracting earlier ones), perhaps an appeal decision on a consequence derived so
+far, and perhaps ticks (closing the months and quarters that ended) at the step's time or
+at an earlier one, behind the clock, as `ledger tick --now` may.
+Event ids are fixed by the plan, so a replay into another ledger records the same facts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import ROUND_DOWN, Decimal
+from typing import Any
+from uuid import UUID
+
+import orjson
+from hypothesis import given
+from hypothesis import strategies as st
+
+from ledger.app import Ledger
+from ledger.events import EVENT_TYPES, Event, GradeAssigned, PayrollClosed
+from ledger.projections.grades import employment_quarters, quarter_grade
+from ledger.projections.payroll import PayrollMonth, payroll_months
+from ledger.projections.store import Projections, payroll_rows, register_rows, stored_as_of
+from ledger.projections.view import EmployeeView, employee_view
+from ledger.testing import ManualClock, appeal_decided, hired, instant, make, retract
+from ledger.timeutil import Period, month_of
+
+EMPLOYEES = ("E1", "E2")
+ORIGIN = "2026-01-01 00:00"
+"""Both ledgers are created (and adopt the default rulebook) at this time."""
+HIRED_AT = instant("2026-01-05 09:00")
+FIRST_FACT = instant("2026-01-05 10:00")
+STEP_TIMES = (
+    *(instant(f"2026-{m:02d}-{d}") for m in range(2, 13) for d in ("01 00:00", "16 12:00")),
+    instant("2027-01-01 00:00"),
+)
+"""When a step may happen: month starts (a tick there closes the month just ended) and
+mid-months (a tick there closes nothing)."""
+WAGES = ("2500.00", "3000.00", "8000.00")
+LEVELS = ("excellent", "good", "qualified", "unqualified")
+MINIMUM_WAGE, CAP_PERCENT = Decimal("2690.00"), Decimal(20)
+NAMES = ("payroll", "register")
+ZERO = Decimal("0.00")
+
+
+@dataclass
+class Step:
+    at: datetime
+    batches: list[list[Event]] = field(default_factory=list)
+    tick_at: datetime | None = None
+    """When the step ticks (at or before ``at``; ``None``: no tick)."""
+
+
+@dataclass
+class Plan:
+    steps: list[Step]
+
+    def play(self, upto: int | None = None, *, catch_up: bool = False) -> Ledger:
+        """A fresh ledger holding steps ``[0, upto)`` (all by default)."""
+        clock = ManualClock(ORIGIN)
+        ledger = Ledger.in_memory(clock=clock)
+        for step in self.steps[:upto]:
+            apply(ledger, clock, step, catch_up=catch_up)
+        return ledger
+
+
+def apply(ledger: Ledger, clock: ManualClock, step: Step, *, catch_up: bool) -> None:
+    clock.set(step.at)
+    for batch in step.batches:
+        ledger.record(batch)
+    if step.tick_at is not None:
+        ledger.tick(step.tick_at)
+    if catch_up:
+        projections = Projections(ledger)
+        for name in NAMES:
+            projections.catch_up(name)
+
+
+class Ids:
+    def __init__(self) -> None:
+        self.n = 0
+
+    def next(self) -> dict[str, Any]:
+        self.n += 1
+        return {"event_id": UUID(int=self.n)}
+
+
+def draw_fact(
+    draw: Any, ids: Ids, until: datetime, earlier: list[Event], task: int
+) -> Event | None:
+    emp = draw(st.sampled_from(EMPLOYEES))
+    hours = int((until - FIRST_FACT).total_seconds() // 3600)
+    when = FIRST_FACT + timedelta(hours=draw(st.integers(0, hours)))
+    kind = draw(
+        st.sampled_from(
+            (
+                "damage",
+                "damage",
+                "rude",
+                "rude",
+                "leak",
+                "customer_leak",
+                "good_deed",
+                "suggestion",
+                "meeting",
+                "wage",
+                "task",
+                "retract",
+            )
+        )
+    )
+    envelope = ids.next()
+    if kind == "retract":
+        targets = [e for e in earlier if e.type != "correction.retracted"]
+        if not targets:
+            return None
+        target = draw(st.sampled_from(targets))
+        return retract(target, at=max(when, target.occurred_at), **envelope)
+    data: dict[str, Any]
+    if kind == "damage":
+        name = "conduct.property_damaged"
+        data = {"amount": draw(st.sampled_from(("40.00", "150.00", "400.00"))), "description": "x"}
+    elif kind in ("rude", "leak", "customer_leak"):
+        name = "conduct.violation"
+        data = {
+            "kind": "discourtesy" if kind == "rude" else "confidentiality",
+            "description": "y",
+        }
+        if kind == "customer_leak":
+            data["customer_data"] = True
+    elif kind == "good_deed":
+        name, data = "recognition.good_deed", {"description": "z"}
+    elif kind == "suggestion":
+        name, data = "recognition.suggestion_adopted", {"tier": draw(st.sampled_from((1, 2, 3)))}
+    elif kind == "meeting":
+        name, data = "task.meeting_missed", {"meeting": "briefing"}
+    elif kind == "wage":
+        name, data = "employee.wage_changed", {"monthly_wage": draw(st.sampled_from(WAGES))}
+    else:
+        name = "task.assigned"
+        data = {"task_id": f"T{task}", "due_at": when + timedelta(days=3)}
+    return make(name, emp, when, envelope=envelope, **data)
+
+
+@st.composite
+def plans(draw: Any) -> Plan:
+    """A plan, drawn while playing it into a ledger (appeals need the derived sanction ids)."""
+    ids = Ids()
+    hires = [
+        hired(emp, HIRED_AT, monthly_wage=draw(st.sampled_from(WAGES)), **ids.next())
+        for emp in EMPLOYEES
+        if emp == "E1" or draw(st.booleans())  # E2 may have no recorded wage
+    ]
+    steps = [Step(HIRED_AT, [hires])]
+    times = sorted(draw(st.lists(st.sampled_from(STEP_TIMES), min_size=2, max_size=4, unique=True)))
+    clock = ManualClock(ORIGIN)
+    ledger = Ledger.in_memory(clock=clock)
+    apply(ledger, clock, steps[0], catch_up=False)
+    recorded = list(hires)
+    previous = HIRED_AT
+    for when in times:
+        step = Step(when)
+        if draw(st.integers(0, 3)) > 0:
+            since = [t for t in STEP_TIMES if previous < t <= when]
+            step.tick_at = when if draw(st.booleans()) else draw(st.sampled_from(since))
+        previous = when
+        clock.set(when)
+        batch = []
+        for _ in range(draw(st.integers(0, 4))):
+            fact = draw_fact(draw, ids, when, recorded + batch, ids.n)
+            if fact is not None:
+                batch.append(fact)
+        if batch:
+            step.batches.append(batch)
+            ledger.record(batch)
+            recorded += batch
+        records = sorted(
+            (
+                (str(o.sanction_id), emp, o.sanction_id)
+                for emp in ledger.employees()
+                for o in ledger.derive(emp).outcomes
+                if o.kind in ("warning", "demerit", "major_demerit")
+            ),
+        )
+        if records and draw(st.integers(0, 2)) == 0:
+            _, emp, sanction = draw(st.sampled_from(records))
+            outcome = draw(st.sampled_from(("upheld", "upheld", "rejected")))
+            decision = appeal_decided(
+                emp, when, sanction_id=sanction, outcome=outcome, **ids.next()
+            )
+            step.batches.append([decision])
+            ledger.record(decision)
+        if step.tick_at is not None:
+            ledger.tick(step.tick_at)
+        steps.append(step)
+    return Plan(steps)
+
+
+# -- helpers -----------------------------------------------------------------------------------
+
+
+def months_of(view: EmployeeView) -> list[PayrollMonth]:
+    return payroll_months(
+        view.employee_id,
+        view.facts,
+        view.derivation,
+        view.closed,
+        view.rulebooks,
+        closed_through=view.horizon,
+        through=month_of(view.as_of),
+    )
+
+
+def on_demand(ledger: Ledger, name: str, as_of: datetime) -> dict[str, Any]:
+    rows = payroll_rows if name == "payroll" else register_rows
+    return {
+        key: row
+        for emp in ledger.employees()
+        for key, row in rows(employee_view(ledger, emp, as_of=as_of))
+    }
+
+
+def stored(dump: list[tuple[str, str, str]]) -> dict[str, Any]:
+    return {key: orjson.loads(value) for key, _, value in dump if not key.startswith("~")}
+
+
+def cap_of(wage: Decimal) -> Decimal:
+    share = (wage * CAP_PERCENT / 100).quantize(Decimal("0.01"), rounding=ROUND_DOWN)
+    return min(share, max(ZERO, wage - MINIMUM_WAGE))
+
+
+def derivation_summary(view: EmployeeView) -> Any:
+    d = view.derivation
+    return (
+        [(o.sanction_id, o.kind, o.amount, o.issued_at, o.expires_at) for o in d.outcomes],
+        [(r.sanction_id, r.revoked_by, r.at) for r in d.revocations],
+        [(f.code, f.at) for f in d.findings],
+        dict(d.retracted),
+        dict(d.upheld),
+    )
+
+
+# -- properties --------------------------------------------------------------------------------
+
+
+@given(plans())
+def test_incremental_equals_rebuilt_equals_on_demand(plan: Plan) -> None:
+    ledger = plan.play(catch_up=True)  # caught up after every step: incremental
+    projections = Projections(ledger)
+    incremental = {name: projections.dump(name) for name in NAMES}
+    for name in NAMES:
+        projections.rebuild(name)
+    rebuilt = {name: list(ledger.store.projection_rows(name)) for name in NAMES}
+    assert incremental == rebuilt
+    as_of = stored_as_of(ledger)
+    for name in NAMES:
+        assert stored(incremental[name]) == on_demand(ledger, name, as_of)
+    # A projection never caught up (all at once) equals the incremental one too.
+    once = plan.play()
+    assert {name: Projections(once).dump(name) for name in NAMES} == incremental
+
+
+@given(plans(), st.data())
+def test_known_at_equals_a_ledger_that_only_received_the_facts_recorded_by_then(
+    plan: Plan, data: st.DataObject
+) -> None:
+    upto = data.draw(st.integers(1, len(plan.steps) - 1), label="steps known")
+    known_at = plan.steps[upto - 1].at
+    full, partial = plan.play(), plan.play(upto)
+    moments = {known_at, stored_as_of(partial), plan.steps[-1].at, instant("2027-03-01 00:00")}
+    for emp in partial.employees():
+        for as_of in sorted(moments):
+            then = employee_view(full, emp, as_of=as_of, known_at=known_at)
+            only = employee_view(partial, emp, as_of=as_of)
+            assert (then.horizon, then.evaluated_to) == (only.horizon, only.evaluated_to)
+            assert [f.event_id for f in then.facts] == [f.event_id for f in only.facts]
+            assert derivation_summary(then) == derivation_summary(only)
+            assert then.closed == only.closed
+            assert payroll_rows(then) == payroll_rows(only)
+            assert register_rows(then) == register_rows(only)
+    assert set(full.employees()) >= set(partial.employees())
+
+
+@given(plans())
+def test_payroll_months_respect_the_cap_and_balance(plan: Plan) -> None:
+    ledger = plan.play()
+    horizon = ledger.horizon()
+    for emp in ledger.employees():
+        closings = [e.data for e in ledger.history(emp) if isinstance(e.data, PayrollClosed)]
+        assert len({c.month for c in closings}) == len(closings), "a month closed twice"
+        if horizon is not None:
+            assert all(Period.parse(c.month).end <= horizon for c in closings)
+        for as_of in {stored_as_of(ledger), ledger.now()}:
+            view = employee_view(ledger, emp, as_of=as_of)
+            months = months_of(view)
+            for m in months:
+                assert m.due == m.deducted + m.carried
+                assert min(m.due, m.deducted, m.carried, m.refunded, m.bonuses) >= 0
+                if m.wage is None:
+                    assert m.cap is None and m.deducted == 0
+                else:
+                    assert m.cap == cap_of(m.wage)
+                    assert m.deducted <= m.cap
+                assert m.deducted == sum((a.amount for a in m.allocations), ZERO)
+                assert m.refunded == sum((a.amount for a in m.refunds), ZERO)
+            assert [m.month for m in months] == sorted({m.month for m in months})
+            # Money balances: what was deducted, less what was refunded, plus what is still
+            # carried, is every fine and compensation in the truth.
+            truth = sum(
+                (
+                    o.amount or ZERO
+                    for o in view.derivation.outcomes
+                    if o.kind in ("fine", "compensation")
+                ),
+                ZERO,
+            )
+            last = months[-1] if months else None
+            outstanding = last.carried if last is not None and not last.closed else ZERO
+            net = sum((m.deducted - m.refunded for m in months), ZERO)
+            assert net + outstanding == truth
+
+
+@given(plans())
+def test_a_tick_closes_each_month_as_computed_on_demand(plan: Plan) -> None:
+    """The closing records what the view shows for the months the tick passes: the truth
+    with deadlines evaluated up to the tick, over the months closed before it."""
+    clock = ManualClock(ORIGIN)
+    ledger = Ledger.in_memory(clock=clock)
+    for step in plan.steps:
+        clock.set(step.at)
+        for batch in step.batches:
+            ledger.record(batch)
+        if step.tick_at is None:
+            continue
+        now = step.tick_at
+        before = {emp: employee_view(ledger, emp, as_of=now) for emp in ledger.employees()}
+        head = ledger.store.head()
+        ledger.tick(now)
+        closed: dict[str, list[PayrollClosed]] = {emp: [] for emp in before}
+        for item in ledger.store.read(from_position=head + 1):
+            if isinstance(item.event.data, PayrollClosed):
+                closed[item.event.employee_id].append(item.event.data)
+        for emp, prior in before.items():
+            after = employee_view(ledger, emp, as_of=now)
+            months = payroll_months(
+                emp,
+                after.facts,
+                after.derivation,
+                prior.closed,
+                after.rulebooks,
+                closed_through=prior.horizon,
+                through=month_of(now - timedelta(microseconds=1)),
+            )
+            assert closed[emp] == [
+                m.to_closed() for m in months if not m.closed and Period.parse(m.month).end <= now
+            ]
+
+
+@given(plans())
+def test_grades_are_levels_that_respect_the_caps_and_match_what_was_recorded(
+    plan: Plan,
+) -> None:
+    ledger = plan.play()
+    horizon = ledger.horizon()
+    books = ledger.rulebooks()
+    for emp in ledger.employees():
+        derived = ledger.derive(emp)
+        facts = [
+            e
+            for e in ledger.history(emp)
+            if not EVENT_TYPES[e.type].DERIVED and e.event_id not in derived.retracted
+        ]
+        recorded: dict[str, GradeAssigned] = {}
+        for event in ledger.history(emp):
+            if isinstance(event.data, GradeAssigned):
+                recorded[event.data.period] = event.data  # the latest supersedes
+        quarters = employment_quarters(facts, horizon) if horizon is not None else []
+        # Every ended quarter of employment is graded. (A grade stays recorded when a
+        # retracted hire later shortens the employment: there is no "ungraded" record.)
+        assert {q.label for q in quarters} <= set(recorded)
+        for quarter in quarters:
+            grade = quarter_grade(derived, quarter, books)
+            assert grade is not None
+            assert grade.level in LEVELS and 0 <= grade.score <= 100
+            end = quarter.end
+            revoked = {r.sanction_id for r in derived.revocations if r.at < end}
+            kept = [o for o in derived.outcomes if o.sanction_id not in revoked]
+            count = {
+                kind: sum(1 for o in kept if o.kind == kind and o.issued_at in quarter)
+                for kind in ("notice", "warning", "demerit", "major_demerit", "commendation")
+            }
+            score = (
+                100
+                - 2 * count["notice"]
+                - 10 * count["warning"]
+                - 20 * count["demerit"]
+                - 30 * count["major_demerit"]
+                + min(10, 5 * count["commendation"])
+            )
+            assert grade.score == max(0, min(100, score))
+            by_score = (
+                "excellent"
+                if grade.score >= 90
+                else "good"
+                if grade.score >= 80
+                else "qualified"
+                if grade.score >= 60
+                else "unqualified"
+            )
+            live = {
+                o.kind
+                for o in kept
+                if o.issued_at < end and (o.expires_at is None or o.expires_at >= end)
+            }
+            if live & {"demerit", "major_demerit"}:
+                ceiling = "qualified"
+            elif "warning" in live:
+                ceiling = "good"
+            else:
+                ceiling = "excellent"
+            expected = max(by_score, ceiling, key=LEVELS.index)
+            assert grade.level == expected
+            assert (grade.capped_by is None) == (expected == by_score)
+            latest = recorded[quarter.label]
+            assert (latest.level, latest.score, latest.capped_by) == (
+                grade.level,
+                grade.score,
+                grade.capped_by,
+            )

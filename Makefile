@@ -7,7 +7,7 @@ $(VENV)/bin/ledger:
 	python3 -m venv $(VENV) && $(VENV)/bin/pip install -q -e '.[test]'
 
 demo: $(VENV)/bin/ledger
-	$(VENV)/bin/ledger --db demo.db demo
+	$(VENV)/bin/ledger demo
 
 test: $(VENV)/bin/ledger
 	$(VENV)/bin/python -m pytest

@@ -102,6 +102,7 @@ def main(argv: list[str] | None = None) -> Any:
     """Entry point of the ``ledger`` console script."""
     from ledger.cli import (
         audit_cmds,
+        demo_cmd,
         policy_cmds,
         projection_cmds,
         readmodel_cmds,
@@ -114,4 +115,5 @@ def main(argv: list[str] | None = None) -> Any:
         readmodel_cmds.register(cli)
         projection_cmds.register(cli)
         audit_cmds.register(cli)
+        demo_cmd.register(cli)
     return cli.main(args=argv, prog_name="ledger")

@@ -177,7 +177,11 @@ class Ledger:
                 )
         with self.store.transaction():
             report = self.store.append(batch)
-            derived = self._reconcile_all({r.event.employee_id for r in report.appended})
+            fresh = _FreshEvents()
+            fresh.add(report.appended)
+            derived = self._reconcile_all(
+                {r.event.employee_id for r in report.appended}, fresh=fresh
+            )
         return RecordReport(len(report.appended), len(report.already_present), derived)
 
     def import_stream(
@@ -196,6 +200,7 @@ class Ledger:
         """
         appended = present = lines = 0
         touched: set[str] = set()
+        fresh = _FreshEvents()
         with self.store.transaction():
             batch: list[tuple[int, Event]] = []
             for line, event in read_events(stream, source=source, fmt=fmt):
@@ -206,6 +211,7 @@ class Ledger:
                     appended += len(result.appended)
                     present += len(result.already_present)
                     touched.update(r.event.employee_id for r in result.appended)
+                    fresh.add(result.appended)
                     batch.clear()
                     if progress is not None:
                         progress(lines)
@@ -214,7 +220,8 @@ class Ledger:
                 appended += len(result.appended)
                 present += len(result.already_present)
                 touched.update(r.event.employee_id for r in result.appended)
-            derived = self._reconcile_all(touched)
+                fresh.add(result.appended)
+            derived = self._reconcile_all(touched, fresh=fresh)
         return ImportReport(appended, present, lines, derived)
 
     def import_file(
@@ -348,26 +355,45 @@ class Ledger:
         with self.store.transaction():
             return self._reconcile_one(employee_id)
 
-    def _reconcile_all(self, employees: set[str], closing_from: datetime | None = None) -> int:
+    def _reconcile_all(
+        self,
+        employees: set[str],
+        closing_from: datetime | None = None,
+        fresh: _FreshEvents | None = None,
+    ) -> int:
         return sum(
-            self._reconcile_one(e, closing_from) for e in sorted(employees) if e != LEDGER_STREAM
+            self._reconcile_one(e, closing_from, fresh)
+            for e in sorted(employees)
+            if e != LEDGER_STREAM
         )
 
-    def _reconcile_one(self, employee_id: str, closing_from: datetime | None = None) -> int:
+    def _reconcile_one(
+        self,
+        employee_id: str,
+        closing_from: datetime | None = None,
+        fresh: _FreshEvents | None = None,
+    ) -> int:
         """Re-derive one employee and record every difference: sanctions, grades, payroll.
 
         Args:
             closing_from: the horizon before the current tick; payroll months ending after it
                 (and by the horizon) are closed now. Default: the horizon (nothing to close).
         """
-        new = self.pending(employee_id, closing_from)
+        new = self.pending(employee_id, closing_from, fresh)
         if new:
             self.store.append(new)
         return len(new)
 
-    def pending(self, employee_id: str, closing_from: datetime | None = None) -> list[Event]:
+    def pending(
+        self,
+        employee_id: str,
+        closing_from: datetime | None = None,
+        fresh: _FreshEvents | None = None,
+    ) -> list[Event]:
         """The derived events reconciliation would record for one employee now (none written)."""
-        recorded = list(self.store.read(employee_id=employee_id))
+        recorded = fresh.stream(self.store, employee_id) if fresh else None
+        if recorded is None:
+            recorded = list(self.store.read(employee_id=employee_id))
         horizon = self.horizon()
         events = [r.event for r in recorded]
         derived = derive(employee_id, events, self.rulebooks(), horizon or _DAWN)
@@ -557,3 +583,33 @@ def _adopted_of(data: RulebookAdopted) -> AdoptedRulebook:
         effective_from=data.effective_from,
         published_on=data.published_on,
     )
+
+
+class _FreshEvents:
+    """Events appended in the current operation, per employee, so reconciling them does not
+    parse them again; capped, because an import may be larger than memory."""
+
+    CAP = 200_000
+
+    def __init__(self) -> None:
+        self.by_employee: dict[str, list[Recorded]] = {}
+        self.count = 0
+        self.overflow = False
+
+    def add(self, recorded: Iterable[Recorded]) -> None:
+        if self.overflow:
+            return
+        for item in recorded:
+            self.by_employee.setdefault(item.event.employee_id, []).append(item)
+            self.count += 1
+        if self.count > self.CAP:
+            self.overflow = True
+            self.by_employee.clear()
+
+    def stream(self, store: EventStore, employee_id: str) -> list[Recorded] | None:
+        """The whole stream: stored events before the fresh ones, read, plus the fresh ones."""
+        items = None if self.overflow else self.by_employee.get(employee_id)
+        if not items:
+            return None
+        older = list(store.read(employee_id=employee_id, to_position=items[0].position - 1))
+        return older + items

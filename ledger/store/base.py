@@ -163,9 +163,11 @@ def chain_hash(prev_hash: str, record: Mapping[str, Any]) -> str:
     return hashlib.sha256(bytes.fromhex(prev_hash) + canonical_json(record)).hexdigest()
 
 
-def _row_for(event: Event, position: int, version: int, recorded_at: str, prev: str) -> Row:
-    wire = event_to_wire(event)
-    row = Row(
+def _row_for(
+    event: Event, wire: dict[str, Any], position: int, version: int, recorded_at: str, prev: str
+) -> Row:
+    record = {**wire, "position": position, "recorded_at": recorded_at, "version": version}
+    return Row(
         position=position,
         event_id=event.event_id,
         employee_id=event.employee_id,
@@ -176,13 +178,12 @@ def _row_for(event: Event, position: int, version: int, recorded_at: str, prev: 
         recorded_at=recorded_at,
         recorded_by=event.recorded_by,
         source=event.source,
-        evidence=canonical_json(list(event.evidence)).decode(),
+        evidence=canonical_json(wire["evidence"]).decode(),
         correlation_id=wire.get("correlation_id"),
         causation_id=wire.get("causation_id"),
         data=canonical_json(wire["data"]).decode(),
-        hash="",
+        hash=chain_hash(prev, record),
     )
-    return row._replace(hash=chain_hash(prev, record_of_row(row)))
 
 
 def recorded_of_row(row: Row) -> Recorded:
@@ -310,11 +311,12 @@ class EventStore(ABC):
                 raise UsageError("an int expected_version needs a batch for one employee")
             return AppendReport()
         existing = self._existing([e.event_id for e in events])
-        fresh: list[Event] = []
+        fresh: list[tuple[Event, dict[str, Any]]] = []
         seen: dict[UUID, bytes] = {}
         present: list[UUID] = []
         for event in events:
-            wire = canonical_json(event_to_wire(event))
+            form = event_to_wire(event)
+            wire = canonical_json(form)
             stored = existing.get(event.event_id)
             prior = (
                 canonical_json(wire_of_row(stored))
@@ -323,7 +325,7 @@ class EventStore(ABC):
             )
             if prior is None:
                 seen[event.event_id] = wire
-                fresh.append(event)
+                fresh.append((event, form))
             elif prior == wire:
                 present.append(event.event_id)
             else:
@@ -342,7 +344,7 @@ class EventStore(ABC):
         if head is not None:
             now = max(now, datetime.fromisoformat(head.recorded_at))
         limit = now + self.future_tolerance
-        for event in fresh:
+        for event, _ in fresh:
             if event.occurred_at > limit:
                 raise ValidationFailed(
                     [
@@ -358,15 +360,18 @@ class EventStore(ABC):
         position = head.position if head else 0
         prev = head.hash if head else GENESIS_HASH
         rows: list[Row] = []
-        for event in fresh:
+        recorded: list[Recorded] = []
+        moment = datetime.fromisoformat(recorded_at).astimezone(COMPANY_TZ)
+        for event, form in fresh:
             position += 1
             version = versions.get(event.employee_id, 0) + 1
             versions[event.employee_id] = version
-            row = _row_for(event, position, version, recorded_at, prev)
+            row = _row_for(event, form, position, version, recorded_at, prev)
             prev = row.hash
             rows.append(row)
+            recorded.append(Recorded(event, position, version, moment, row.hash))
         self._insert(rows)
-        return AppendReport(tuple(recorded_of_row(r) for r in rows), tuple(present))
+        return AppendReport(tuple(recorded), tuple(present))
 
     @staticmethod
     def _check_expected(

@@ -41,6 +41,15 @@ def sanction_row(state: SanctionState, at: Any) -> dict[str, Any]:
         "attached_to": str(issued.attached_to) if issued.attached_to else None,
         "status": state.status(at),
         "summary": issued.basis.summary,
+        "history": [
+            {
+                "what": change.what,
+                "occurred_at": change.occurred_at.isoformat(),
+                "recorded_at": change.recorded_at.isoformat(),
+                "reason": change.reason,
+            }
+            for change in state.history
+        ],
     }
 
 
@@ -59,7 +68,7 @@ def emit(rows: list[dict[str, Any]], fmt: str, columns: list[str], title: str) -
         )
         writer.writeheader()
         for row in rows:
-            writer.writerow({k: ";".join(v) if isinstance(v, list) else v for k, v in row.items()})
+            writer.writerow({k: _cell(v) for k, v in row.items()})
         click.echo(buffer.getvalue(), nl=False)
         return
     table = Table(title=title, show_lines=False)
@@ -68,6 +77,14 @@ def emit(rows: list[dict[str, Any]], fmt: str, columns: list[str], title: str) -
     for row in rows:
         table.add_row(*["" if row[c] is None else str(row[c]) for c in columns])
     out.print(table)
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, list):
+        return ";".join(
+            f"{v['what']}@{v['recorded_at']}" if isinstance(v, dict) else str(v) for v in value
+        )
+    return value
 
 
 @click.command()

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from ledger.audit.verify import content_differences
 from ledger.errors import UsageError
 from ledger.events import LEDGER_STREAM, RulebookAdopted, Ticked, canonical_json, parse_event
 from ledger.policies.engine import derive
@@ -129,7 +130,10 @@ def verify_bundle(directory: Path) -> list[str]:
     chain = _canonical(directory / "chain.json", problems)
     recorded = _check_events(directory / "events.jsonl", chain, problems)
     if not problems:
-        _check_derivation(directory, recorded, problems)
+        try:
+            _check_derivation(directory, recorded, problems)
+        except Exception as exc:  # e.g. a rulebook document that does not parse
+            problems.append(f"cannot re-derive the consequences ({exc})")
     return problems
 
 
@@ -141,40 +145,42 @@ def _check_events(path: Path, chain: Any, problems: list[str]) -> list[Recorded]
     except OSError as exc:
         problems.append(f"events.jsonl: unreadable ({exc})")
         return out
+    versions: dict[Any, int] = {}
     for number, raw in enumerate(lines, start=1):
         try:
             line = orjson.loads(raw)
             record, digest, prev = line["record"], line["hash"], line["prev_hash"]
-        except (orjson.JSONDecodeError, KeyError, TypeError):
+            actual = chain_hash(prev, record)
+            position, stream, version = record["position"], record["employee_id"], record["version"]
+            if not isinstance(position, int) or not isinstance(version, int):
+                raise TypeError("position and version must be integers")
+        except (ValueError, KeyError, TypeError):  # JSONDecodeError is a ValueError
             problems.append(f"events.jsonl:{number}: malformed line")
             continue
         if canonical_json(line) != raw:
             problems.append(f"events.jsonl:{number}: not in canonical form (altered)")
-        if chain_hash(prev, record) != digest:
-            problems.append(
-                f"events.jsonl:{number}: position {record.get('position')} does not match its hash"
-            )
-        position = record.get("position")
+        if actual != digest:
+            problems.append(f"events.jsonl:{number}: position {position} does not match its hash")
         if last_position is not None and position == last_position + 1 and prev != last_hash:
             problems.append(f"events.jsonl:{number}: chain link to position {last_position} broken")
+        # Every exported stream is exported whole: a gap in its versions is a removed event.
+        if version != versions.get(stream, 0) + 1:
+            problems.append(
+                f"events.jsonl:{number}: stream {stream} version {version} follows "
+                f"{versions.get(stream, 0)} (an event is missing)"
+            )
+        versions[stream] = version
         last_position, last_hash = position, digest
         try:
             wire = {
                 k: v for k, v in record.items() if k not in ("position", "version", "recorded_at")
             }
             event = parse_event(wire)
+            recorded_at = datetime.fromisoformat(record["recorded_at"]).astimezone(COMPANY_TZ)
         except Exception as exc:  # a bundle is untrusted input: report, never crash
             problems.append(f"events.jsonl:{number}: unreadable event ({exc})")
             continue
-        out.append(
-            Recorded(
-                event,
-                position,
-                record["version"],
-                datetime.fromisoformat(record["recorded_at"]).astimezone(COMPANY_TZ),
-                digest,
-            )
-        )
+        out.append(Recorded(event, position, version, recorded_at, digest))
     at_head = isinstance(chain, dict) and last_position == chain.get("head_position")
     if at_head and isinstance(chain, dict) and last_hash != chain.get("head_hash"):
         problems.append("chain.json: head hash does not match the last exported event")
@@ -210,12 +216,17 @@ def _check_derivation(directory: Path, recorded: list[Recorded], problems: list[
             streams.setdefault(r.event.employee_id, []).append(r)
     now = horizon or datetime(1970, 1, 1, tzinfo=COMPANY_TZ)
     for employee_id, stream in sorted(streams.items()):
-        derived = {
-            o.sanction_id
-            for o in derive(employee_id, [r.event for r in stream], books, now).outcomes
-        }
+        outcomes = derive(employee_id, [r.event for r in stream], books, now).by_id()
+        derived = set(outcomes)
         states = fold_sanctions(r for r in stream if r.event.type in _DERIVED_SANCTIONS)
         active = {i for i, s in states.items() if not s.voided}
+        for same in sorted(derived & active, key=str):
+            changed = content_differences(states[same].issued, outcomes[same].to_data())
+            if changed:
+                problems.append(
+                    f"{employee_id}: recorded consequence {same} differs from what the facts "
+                    f"imply: {'; '.join(changed)}"
+                )
         for missing in sorted(derived - active, key=str):
             problems.append(
                 f"{employee_id}: consequence {missing} follows from the facts but is not recorded"

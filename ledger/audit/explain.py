@@ -68,8 +68,10 @@ class Explanation:
         if basis.get("summary_zh"):
             lines.append(f"{bullet}{basis['summary_zh']}")
         if basis.get("threshold") is not None:
+            previous = basis.get("previous")
+            moved = "" if previous is None else f"{previous} -> "
             lines.append(
-                f"{bullet}{basis.get('counter')}: {basis.get('previous')} -> {basis.get('value')}"
+                f"{bullet}{basis.get('counter')}: {moved}{basis.get('value')}"
                 f" (threshold 阈值 {basis['threshold']}; window 窗口 "
                 f"{basis.get('window_start') or '-'} .. {basis.get('window_end') or '-'})"
             )

@@ -23,7 +23,7 @@ from ledger.store import ChainReport
 if TYPE_CHECKING:
     from ledger.app import Ledger
 
-__all__ = ["Discrepancy", "VerifyReport", "verify"]
+__all__ = ["Discrepancy", "VerifyReport", "content_differences", "verify"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +102,58 @@ def _describe(employee_id: str, data: object) -> Discrepancy:
     return Discrepancy(employee_id, f"missing derived record {type(data).__name__}")
 
 
+_COMPARED = (
+    "kind",
+    "amount",
+    "rule_id",
+    "rule_version",
+    "rulebook_id",
+    "rulebook_version",
+    "rulebook_sha256",
+    "caused_by",
+    "depends_on",
+    "effective_at",
+    "expires_at",
+    "due_at",
+    "attached_to",
+)
+
+
+def content_differences(recorded: SanctionIssued, derived: SanctionIssued) -> list[str]:
+    """``"field recorded -> derived"`` for each field of a consequence that differs."""
+    return [
+        f"{name} {getattr(recorded, name)} -> {getattr(derived, name)}"
+        for name in _COMPARED
+        if getattr(recorded, name) != getattr(derived, name)
+    ]
+
+
+def _differences(ledger: Ledger, employee_id: str) -> list[Discrepancy]:
+    """Recorded consequences in force whose content differs from the one derived now.
+
+    Reconciliation matches consequences by id, and an id names the rulebook by id and
+    version only: a rulebook document edited in place (and the chain re-hashed) changes
+    amounts without changing ids. Comparing the content catches that.
+    """
+    derived = ledger.derive(employee_id).by_id()
+    found = []
+    for state in ledger.sanctions(employee_id):
+        outcome = derived.get(state.sanction_id)
+        if state.voided or outcome is None:
+            continue
+        changed = content_differences(state.issued, outcome.to_data())
+        if changed:
+            found.append(
+                Discrepancy(
+                    employee_id,
+                    f"recorded {state.issued.kind} {state.issued.rule_id} differs from what the "
+                    f"rules derive now: {'; '.join(changed)}",
+                    str(state.sanction_id),
+                )
+            )
+    return found
+
+
 def verify(ledger: Ledger) -> VerifyReport:
     """Check the chain, then re-derive every employee and compare with what is recorded.
 
@@ -115,4 +167,5 @@ def verify(ledger: Ledger) -> VerifyReport:
     for employee_id in employees:
         for event in ledger.pending(employee_id):
             found.append(_describe(employee_id, event.data))
+        found += _differences(ledger, employee_id)
     return VerifyReport(chain, tuple(found), len(employees))

@@ -1,0 +1,203 @@
+"""``verify``: the hash chain is intact and every recorded consequence is what the rules derive.
+
+Tampering is done as an attacker with write access to the SQLite file would: with the
+``sqlite3`` module, after dropping the append-only triggers. The strongest attacker also
+recomputes every hash after the change (with ``chain_hash`` and ``record_of_row``), so the
+chain verifies again; only re-deriving the consequences from the facts can then notice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import orjson
+import pytest
+from audit_helpers import (
+    DEFAULT_DOC,
+    Quarter,
+    build_quarter,
+    delete_and_rehash,
+    rehash_from,
+    sanction_row,
+    tampering,
+)
+
+from ledger.app import Ledger
+from ledger.audit import verify
+
+
+@pytest.fixture
+def on_disk(tmp_path: Path) -> Iterator[tuple[Path, Quarter]]:
+    db = tmp_path / "ledger.db"
+    quarter = build_quarter(lambda clock: Ledger.open(db, clock=clock, synchronous="NORMAL"))
+    quarter.ledger.close()
+    yield db, quarter
+
+
+def reopened(db: Path, quarter: Quarter) -> Ledger:
+    """The ledger as ``ledger verify`` opens it (nothing adopted or read on opening)."""
+    return Ledger.open(db, clock=quarter.clock, adopt_default=False)
+
+
+def test_an_intact_ledger_verifies() -> None:
+    quarter = build_quarter(lambda clock: Ledger.in_memory(clock=clock))
+    report = verify(quarter.ledger)
+    assert report.ok
+    assert report.chain.ok
+    assert report.discrepancies == ()
+    assert report.employees == 6
+    assert report.chain.checked == quarter.ledger.store.head()
+    assert report.chain.head_hash == quarter.ledger.store.head_hash()
+    data = report.to_json()
+    assert data["ok"] is True
+    assert data["discrepancies"] == []
+    assert data["employees_checked"] == 6
+
+
+def test_an_intact_ledger_on_disk_verifies(on_disk: tuple[Path, Quarter]) -> None:
+    db, quarter = on_disk
+    with reopened(db, quarter) as ledger:
+        report = verify(ledger)
+        assert report.ok, report.to_json()
+        assert report.chain.checked == ledger.store.head()
+
+
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [
+        ("data", '{"minutes":4}'),
+        ("occurred_at", "2026-07-08T08:40:00+08:00"),
+        ("recorded_by", "supervisor:S99"),
+        ("evidence", "[]"),
+    ],
+)
+def test_tampering_with_a_fact_breaks_the_chain_at_its_position(
+    on_disk: tuple[Path, Quarter], column: str, value: str
+) -> None:
+    db, quarter = on_disk
+    sixth = quarter.facts["late"][-1]
+    with tampering(db) as conn:
+        (position,) = conn.execute(
+            "SELECT position FROM events WHERE event_id = ?", (sixth.event_id.bytes,)
+        ).fetchone()
+        conn.execute(f"UPDATE events SET {column} = ? WHERE position = ?", (value, position))
+    with reopened(db, quarter) as ledger:
+        report = verify(ledger)
+        assert not report.ok
+        assert not report.chain.ok
+        assert report.chain.first_bad_position == position
+        assert report.chain.checked == position - 1
+        assert "altered" in (report.chain.problem or "")
+        assert report.to_json()["chain"]["first_bad_position"] == position
+
+
+@pytest.mark.parametrize(
+    ("emp", "rule_id", "kind"),
+    [("E05", "CND-01", "fine"), ("E02", "SVC-02", "notice"), ("E04", "REC-01", "bonus")],
+)
+def test_deleting_a_derived_consequence_and_rehashing_is_a_discrepancy(
+    on_disk: tuple[Path, Quarter], emp: str, rule_id: str, kind: str
+) -> None:
+    db, quarter = on_disk
+    with reopened(db, quarter) as ledger:
+        (target,) = [
+            s
+            for s in ledger.sanctions(emp)
+            if s.issued.rule_id == rule_id and s.issued.kind == kind
+        ]
+        head = ledger.store.head()
+    with tampering(db) as conn:
+        row = sanction_row(conn, target.sanction_id)
+        delete_and_rehash(conn, row.position)
+    with reopened(db, quarter) as ledger:
+        assert ledger.store.head() == head - 1
+        assert all(s.sanction_id != target.sanction_id for s in ledger.sanctions(emp))
+        report = verify(ledger)
+        assert report.chain.ok, report.chain  # the attacker covered their tracks...
+        assert not report.ok  # ...but the facts still imply the consequence
+        assert [(d.employee_id, d.sanction_id) for d in report.discrepancies] == [
+            (emp, str(target.sanction_id))
+        ]
+        (found,) = report.discrepancies
+        assert f"{kind} {rule_id}" in found.problem
+        assert "not recorded" in found.problem
+
+
+def test_changing_a_recorded_amount_and_rehashing_is_a_discrepancy(
+    on_disk: tuple[Path, Quarter],
+) -> None:
+    db, quarter = on_disk
+    with reopened(db, quarter) as ledger:
+        (fine,) = [s for s in ledger.sanctions("E05") if s.issued.kind == "fine"]
+    with tampering(db) as conn:
+        row = sanction_row(conn, fine.sanction_id)
+        data = json.loads(row.data)
+        assert data["amount"] == "100.00"
+        data["amount"] = "10.00"
+        conn.execute(
+            "UPDATE events SET data = ? WHERE position = ?",
+            (orjson.dumps(data, option=orjson.OPT_SORT_KEYS).decode(), row.position),
+        )
+        rehash_from(conn, row.position)
+    with reopened(db, quarter) as ledger:
+        report = verify(ledger)
+        assert report.chain.ok
+        assert [(d.employee_id, d.sanction_id) for d in report.discrepancies] == [
+            ("E05", str(fine.sanction_id))
+        ]
+        assert "amount 10.00 -> 100.00" in report.discrepancies[0].problem
+
+
+def _edit_rulebook(conn: sqlite3.Connection, *, keep_hash_consistent: bool) -> None:
+    (data,) = conn.execute(
+        "SELECT data FROM events WHERE position = 1 AND type = 'rulebook.adopted'"
+    ).fetchone()
+    adopted = json.loads(data)
+    assert adopted["document"] == DEFAULT_DOC
+    adopted["document"] = DEFAULT_DOC.replace('warning = "50.00"', 'warning = "5.00"', 1)
+    if keep_hash_consistent:
+        adopted["sha256"] = hashlib.sha256(adopted["document"].encode("utf-8")).hexdigest()
+    conn.execute(
+        "UPDATE events SET data = ? WHERE position = 1",
+        (orjson.dumps(adopted, option=orjson.OPT_SORT_KEYS).decode(),),
+    )
+    if keep_hash_consistent:
+        rehash_from(conn, 1)
+
+
+def test_editing_a_rulebook_document_in_the_log_fails(on_disk: tuple[Path, Quarter]) -> None:
+    db, quarter = on_disk
+    with tampering(db) as conn:
+        _edit_rulebook(conn, keep_hash_consistent=False)
+    with reopened(db, quarter) as ledger:
+        report = verify(ledger)
+        assert not report.ok
+        assert report.chain.first_bad_position == 1
+        assert report.chain.checked == 0
+
+
+def test_editing_a_rulebook_and_rehashing_everything_still_fails(
+    on_disk: tuple[Path, Quarter],
+) -> None:
+    db, quarter = on_disk
+    with tampering(db) as conn:
+        _edit_rulebook(conn, keep_hash_consistent=True)
+    with reopened(db, quarter) as ledger:
+        report = verify(ledger)
+        assert report.chain.ok
+        assert not report.ok
+        problems = [d.problem for d in report.discrepancies]
+        # Every consequence recorded under v1 names the rulebook text it was derived from.
+        assert all("rulebook_sha256" in p for p in problems)
+        # The v1 warning fines were recorded as 50.00; the edited text says 5.00.
+        amounts = [p for p in problems if "amount 50.00 -> 5.00" in p]
+        assert {d.employee_id for d in report.discrepancies if "amount" in d.problem} == {
+            "E01",
+            "E02",
+            "E03",
+        }
+        assert len(amounts) == 3

@@ -12,7 +12,7 @@ import click
 from rich.table import Table
 
 from ledger.cli import LedgerContext, fail, handles_errors, out
-from ledger.policies.engine import DEFAULT_RULES
+from ledger.policies.engine import DEFAULT_RULES, PARAMETER_SECTIONS
 from ledger.policies.status import SanctionState
 from ledger.timeutil import Period, parse_instant
 
@@ -77,6 +77,21 @@ def emit(rows: list[dict[str, Any]], fmt: str, columns: list[str], title: str) -
     for row in rows:
         table.add_row(*["" if row[c] is None else str(row[c]) for c in columns])
     out.print(table)
+
+
+def _short(value: Any) -> str:
+    if isinstance(value, list):
+        return (
+            "["
+            + " ".join(
+                f"{v.get('at')}:{v.get('outcome')}" if isinstance(v, dict) else str(v)
+                for v in value
+            )
+            + "]"
+        )
+    if isinstance(value, dict):
+        return "{" + " ".join(f"{k}:{v}" for k, v in value.items()) + "}"
+    return str(value)
 
 
 def _cell(value: Any) -> Any:
@@ -177,19 +192,29 @@ def rules(state: LedgerContext, fmt: str) -> None:
                 "rulebook": f"{adopted.rulebook.id} v{adopted.rulebook.version}"
                 if adopted
                 else None,
+                "parameters": {
+                    section: getattr(adopted.rulebook, section).model_dump(mode="json")
+                    for section in PARAMETER_SECTIONS.get(info.rule_id, ())
+                }
+                if adopted
+                else {},
             }
         )
     if fmt == "json":
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
     table = Table(title="Rules in force")
-    for column in ("rule", "title", "outcomes", "clause"):
+    for column in ("rule", "title", "outcomes", "parameters", "clause"):
         table.add_column(column, overflow="fold")
     for row in rows:
         table.add_row(
             f"{row['rule_id']} v{row['version']}",
             row["title"],
             ", ".join(row["outcomes"]),
+            "; ".join(
+                f"{name}: " + ", ".join(f"{k}={_short(v)}" for k, v in values.items())
+                for name, values in row["parameters"].items()
+            ),
             f"{row['section']}: {row['clause']}" if row["clause"] else "",
         )
     out.print(table)

@@ -87,6 +87,34 @@ def _default_rules() -> RuleRegistry:
 DEFAULT_RULES = _default_rules()
 """The rules of RULEBOOK.md v1, registered explicitly."""
 
+PARAMETER_SECTIONS: dict[str, tuple[str, ...]] = {
+    "ATT-01": ("attendance", "fines", "live_months"),
+    "ATT-02": ("serious_absence",),
+    "SVC-01": ("complaints", "fines", "live_months"),
+    "SVC-02": ("complaints",),
+    "SVC-03": ("complaints", "fines"),
+    "SVC-04": ("lapses", "fines"),
+    "SVC-05": ("complaints", "fines"),
+    "SVC-06": ("inspections", "fines"),
+    "CND-01": ("violations", "fines", "live_months"),
+    "CND-02": (),
+    "OBD-01": ("obedience", "fines"),
+    "OBD-02": ("obedience", "fines"),
+    "OBD-03": ("obedience", "fines"),
+    "OBD-04": ("obedience",),
+    "REC-01": ("recognition", "live_months"),
+    "REC-02": ("recognition",),
+    "REC-03": ("recognition",),
+    "REC-04": ("recognition", "live_months"),
+    "REC-05": ("recognition",),
+    "TRN-01": (),
+    "ESC-01": ("escalation", "fines", "live_months"),
+    "ESC-02": ("escalation", "fines", "live_months"),
+    "ESC-03": ("escalation",),
+    "PAY-01": ("fines", "jurisdiction"),
+}
+"""The rulebook sections whose numbers each rule uses (shown by ``ledger rules``)."""
+
 
 @dataclass(frozen=True, slots=True)
 class Revocation:

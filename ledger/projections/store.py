@@ -24,7 +24,7 @@ from ledger.events import LEDGER_STREAM
 from ledger.projections.payroll import payroll_months
 from ledger.projections.view import EmployeeView, employee_view
 from ledger.store import ReadFilter
-from ledger.timeutil import month_of
+from ledger.timeutil import month_of, quarter_of
 
 if TYPE_CHECKING:
     from ledger.app import Ledger
@@ -97,6 +97,23 @@ def register_rows(view: EmployeeView) -> Rows:
     ]
 
 
+def scorecard_rows(view: EmployeeView) -> Rows:
+    """One scorecard per quarter of employment up to the stored instant's quarter."""
+    from ledger.projections.grades import employment_span
+    from ledger.projections.scorecard import scorecard
+
+    span = employment_span(view.facts)
+    if span is None:
+        return []
+    rows: Rows = []
+    quarter = quarter_of(span[0])
+    last = quarter_of(view.as_of)
+    while quarter.start <= last.start:
+        rows.append((f"{view.employee_id}|{quarter.label}", scorecard(view, quarter).to_json()))
+        quarter = quarter_of(quarter.end)
+    return rows
+
+
 PROJECTIONS: dict[str, Projection] = {
     p.name: p
     for p in (
@@ -106,9 +123,12 @@ PROJECTIONS: dict[str, Projection] = {
         Projection(
             "register", "every consequence the facts imply, with rule and basis", register_rows
         ),
+        Projection(
+            "scorecards", "a scorecard per employee and quarter of employment", scorecard_rows
+        ),
     )
 }
-"""The stored projections, by name (``scorecards`` joins when registered by the app)."""
+"""The stored projections, by name."""
 
 
 def stored_as_of(ledger: Ledger) -> datetime:

@@ -24,7 +24,13 @@ from ledger.app import Ledger
 from ledger.events import EVENT_TYPES, Event, GradeAssigned, PayrollClosed
 from ledger.projections.grades import employment_quarters, quarter_grade
 from ledger.projections.payroll import PayrollMonth, payroll_months
-from ledger.projections.store import Projections, payroll_rows, register_rows, stored_as_of
+from ledger.projections.store import (
+    PROJECTIONS,
+    Projections,
+    payroll_rows,
+    register_rows,
+    stored_as_of,
+)
 from ledger.projections.view import EmployeeView, employee_view
 from ledger.testing import ManualClock, appeal_decided, hired, instant, make, retract
 from ledger.timeutil import Period, month_of
@@ -43,7 +49,7 @@ mid-months (a tick there closes nothing)."""
 WAGES = ("2500.00", "3000.00", "8000.00")
 LEVELS = ("excellent", "good", "qualified", "unqualified")
 MINIMUM_WAGE, CAP_PERCENT = Decimal("2690.00"), Decimal(20)
-NAMES = ("payroll", "register")
+NAMES = ("payroll", "register", "scorecards")
 ZERO = Decimal("0.00")
 
 
@@ -216,7 +222,7 @@ def months_of(view: EmployeeView) -> list[PayrollMonth]:
 
 
 def on_demand(ledger: Ledger, name: str, as_of: datetime) -> dict[str, Any]:
-    rows = payroll_rows if name == "payroll" else register_rows
+    rows = PROJECTIONS[name].rows
     return {
         key: row
         for emp in ledger.employees()

@@ -8,8 +8,11 @@ they are (rule, kind, causes, issue time), not by id (ids include the rulebook v
 
 from __future__ import annotations
 
+import os
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -17,7 +20,9 @@ from ledger.events import EVENT_TYPES, GradeAssigned
 from ledger.money import ZERO
 from ledger.policies.engine import derive
 from ledger.policies.rulebook import AdoptedRulebook, RulebookSet
+from ledger.policies.status import fold_sanctions
 from ledger.projections.grades import employment_quarters, grades_for
+from ledger.store import Recorded
 from ledger.timeutil import COMPANY_TZ, Period, quarter_of
 
 if TYPE_CHECKING:
@@ -120,8 +125,15 @@ def _row(
     }
 
 
-def replay(ledger: Ledger, period: Period, document: str | None = None) -> ReplayReport:
-    """Derive ``period`` under ``document`` (default: the adopted rulebooks) and diff it."""
+def replay(
+    ledger: Ledger, period: Period, document: str | None = None, *, workers: int | None = None
+) -> ReplayReport:
+    """Derive ``period`` under ``document`` (default: the adopted rulebooks) and diff it.
+
+    Args:
+        workers: processes to use; employees partition cleanly, so a SQLite ledger with
+            many employees is replayed on every core (default: all cores from 500 up).
+    """
     if document is None:
         books = ledger.rulebooks()
         label = "as adopted"
@@ -134,65 +146,109 @@ def replay(ledger: Ledger, period: Period, document: str | None = None) -> Repla
     horizon = ledger.horizon()
     now = horizon or period.start.replace(year=1970, tzinfo=COMPANY_TZ)
     diffs: list[EmployeeDiff] = []
-    for employee_id in ledger.employees():
-        events = [r.event for r in ledger.store.read(employee_id=employee_id)]
-        diff = EmployeeDiff(employee_id)
-        recorded: dict[Key, dict[str, Any]] = {}
-        for state in ledger.sanctions(employee_id, period):
-            if state.voided:
-                continue
-            i = state.issued
-            key: Key = (
-                i.rule_id,
-                i.kind,
-                tuple(sorted(map(str, i.caused_by))),
-                i.effective_at.isoformat(),
+    employees = ledger.employees()
+    path = getattr(ledger.store, "path", None)
+    if workers is None:
+        workers = min(os.cpu_count() or 1, 8) if len(employees) >= 500 else 1
+    if workers > 1 and isinstance(path, str) and path != ":memory:":
+        chunks = [employees[i::workers] for i in range(workers)]
+        with ProcessPoolExecutor(workers) as pool:
+            parts = pool.map(
+                _replay_chunk, [(path, c, books, period, now, horizon) for c in chunks]
             )
-            recorded[key] = _row(i.kind, i.rule_id, i.amount, key[3], i.basis.summary)
-        derived = derive(employee_id, events, books, now)
-        replayed: dict[Key, dict[str, Any]] = {}
-        for o in derived.outcomes:
-            if o.issued_at in period:
-                key = (
-                    o.rule.rule_id,
-                    o.kind,
-                    tuple(sorted(map(str, o.caused_by))),
-                    o.issued_at.isoformat(),
-                )
-                replayed[key] = _row(o.kind, o.rule.rule_id, o.amount, key[3], o.basis.summary)
-        for key in sorted(replayed.keys() - recorded.keys()):
-            diff.added.append(replayed[key])
-        for key in sorted(recorded.keys() - replayed.keys()):
-            diff.removed.append(recorded[key])
-        for key in sorted(recorded.keys() & replayed.keys()):
-            if recorded[key]["amount"] != replayed[key]["amount"]:
-                diff.changed.append({**replayed[key], "recorded_amount": recorded[key]["amount"]})
-        for rows, totals in ((recorded, diff.money_recorded), (replayed, diff.money_replayed)):
-            for row in rows.values():
-                if row["kind"] in _MONEY and row["amount"]:
-                    totals[row["kind"]] = totals.get(row["kind"], ZERO) + Decimal(row["amount"])
-        if horizon is not None:
-            facts = [e for e in events if not EVENT_TYPES[e.type].DERIVED]
-            quarters = [
-                q
-                for q in employment_quarters(facts, horizon)
-                if q.start in period or quarter_of(period.start) == q
-            ]
-            was = {}
-            for e in events:
-                if isinstance(e.data, GradeAssigned):
-                    was[e.data.period] = e.data
-            for grade in grades_for(derived, quarters, books):
-                before = was.get(grade.period)
-                if before is None or (before.level, before.score) != (grade.level, grade.score):
-                    diff.grades.append(
-                        {
-                            "period": grade.period,
-                            "recorded": None
-                            if before is None
-                            else {"level": before.level, "score": before.score},
-                            "replayed": {"level": grade.level, "score": grade.score},
-                        }
-                    )
-        diffs.append(diff)
+            diffs = sorted((d for part in parts for d in part), key=lambda d: d.employee_id)
+    else:
+        diffs = [
+            _employee_diff(e, list(ledger.store.read(employee_id=e)), books, period, now, horizon)
+            for e in employees
+        ]
     return ReplayReport(period.label, label, tuple(diffs))
+
+
+def _employee_diff(
+    employee_id: str,
+    stream: Sequence[Recorded],
+    books: RulebookSet,
+    period: Period,
+    now: datetime,
+    horizon: datetime | None,
+) -> EmployeeDiff:
+    """What ``period`` would differ by for one employee (pure)."""
+    events = [r.event for r in stream]
+    diff = EmployeeDiff(employee_id)
+    recorded: dict[Key, dict[str, Any]] = {}
+    for state in fold_sanctions(stream).values():
+        if state.voided or state.issued.effective_at not in period:
+            continue
+        i = state.issued
+        key: Key = (
+            i.rule_id,
+            i.kind,
+            tuple(sorted(map(str, i.caused_by))),
+            i.effective_at.isoformat(),
+        )
+        recorded[key] = _row(i.kind, i.rule_id, i.amount, key[3], i.basis.summary)
+    derived = derive(employee_id, events, books, now)
+    replayed: dict[Key, dict[str, Any]] = {}
+    for o in derived.outcomes:
+        if o.issued_at in period:
+            key = (
+                o.rule.rule_id,
+                o.kind,
+                tuple(sorted(map(str, o.caused_by))),
+                o.issued_at.isoformat(),
+            )
+            replayed[key] = _row(o.kind, o.rule.rule_id, o.amount, key[3], o.basis.summary)
+    for key in sorted(replayed.keys() - recorded.keys()):
+        diff.added.append(replayed[key])
+    for key in sorted(recorded.keys() - replayed.keys()):
+        diff.removed.append(recorded[key])
+    for key in sorted(recorded.keys() & replayed.keys()):
+        if recorded[key]["amount"] != replayed[key]["amount"]:
+            diff.changed.append({**replayed[key], "recorded_amount": recorded[key]["amount"]})
+    for rows, totals in ((recorded, diff.money_recorded), (replayed, diff.money_replayed)):
+        for row in rows.values():
+            if row["kind"] in _MONEY and row["amount"]:
+                totals[row["kind"]] = totals.get(row["kind"], ZERO) + Decimal(row["amount"])
+    if horizon is not None:
+        facts = [e for e in events if not EVENT_TYPES[e.type].DERIVED]
+        quarters = [
+            q
+            for q in employment_quarters(facts, horizon)
+            if q.start in period or quarter_of(period.start) == q
+        ]
+        was = {}
+        for e in events:
+            if isinstance(e.data, GradeAssigned):
+                was[e.data.period] = e.data
+        for grade in grades_for(derived, quarters, books):
+            before = was.get(grade.period)
+            if before is None or (before.level, before.score) != (grade.level, grade.score):
+                diff.grades.append(
+                    {
+                        "period": grade.period,
+                        "recorded": None
+                        if before is None
+                        else {"level": before.level, "score": before.score},
+                        "replayed": {"level": grade.level, "score": grade.score},
+                    }
+                )
+    return diff
+
+
+ChunkArgs = tuple[str, list[str], RulebookSet, Period, datetime, "datetime | None"]
+
+
+def _replay_chunk(args: ChunkArgs) -> list[EmployeeDiff]:
+    """Worker: open the database read-side and replay a share of the employees."""
+    from ledger.store import SQLiteStore
+
+    path, employees, books, period, now, horizon = args
+    store = SQLiteStore(path)
+    try:
+        return [
+            _employee_diff(e, list(store.read(employee_id=e)), books, period, now, horizon)
+            for e in employees
+        ]
+    finally:
+        store.close()

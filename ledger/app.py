@@ -569,9 +569,11 @@ class Ledger:
         Raises:
             NotFoundError: no such consequence is recorded.
         """
-        for state in self.sanctions():
-            if state.sanction_id == sanction_id:
-                return state
+        for found, employee_id in self.store.find_sanctions(str(sanction_id)):
+            if found == sanction_id:
+                for state in self.sanctions(employee_id):
+                    if state.sanction_id == sanction_id:
+                        return state
         raise NotFoundError(f"no consequence {sanction_id} is recorded")
 
 
@@ -589,7 +591,7 @@ class _FreshEvents:
     """Events appended in the current operation, per employee, so reconciling them does not
     parse them again; capped, because an import may be larger than memory."""
 
-    CAP = 200_000
+    CAP = 50_000
 
     def __init__(self) -> None:
         self.by_employee: dict[str, list[Recorded]] = {}

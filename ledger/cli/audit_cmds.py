@@ -35,11 +35,7 @@ def explain_cmd(state: LedgerContext, sanction_id: str, fmt: str) -> None:
       ledger explain 85c72d09-6541-5866-87bc-bd515b477bf3 --format json
     """
     ledger = state.open()
-    matches = [
-        s.sanction_id
-        for s in ledger.sanctions()
-        if str(s.sanction_id).startswith(sanction_id.lower())
-    ]
+    matches = [found for found, _ in ledger.store.find_sanctions(sanction_id)]
     if not matches:
         fail(f"no consequence with id {sanction_id!r}; see `ledger sanctions`")
     if len(matches) > 1:

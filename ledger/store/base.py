@@ -9,6 +9,7 @@ chain ``hash = sha256(prev_hash || canonical_json(record))`` over the whole log.
 from __future__ import annotations
 
 import hashlib
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
@@ -122,6 +123,13 @@ class ReadFilter:
     occurred_to: datetime | None = None
     recorded_from: datetime | None = None
     recorded_to: datetime | None = None
+
+
+def _sanction_prefix(prefix: str) -> str:
+    text = prefix.strip().lower()
+    if not re.fullmatch(r"[0-9a-f-]{0,36}", text):
+        raise UsageError(f"{prefix!r} is not a consequence id (hex digits and dashes)")
+    return text
 
 
 def _iso(moment: datetime) -> str:
@@ -404,6 +412,24 @@ class EventStore(ABC):
     def rows(self, flt: ReadFilter | None = None, /, **bounds: Any) -> Iterator[Row]:
         """Stream stored rows exactly as kept (for exports and audits), in position order."""
         yield from self._rows(flt or ReadFilter(**bounds))
+
+    def find_sanctions(self, prefix: str) -> list[tuple[UUID, str]]:
+        """``(sanction id, employee)`` of recorded consequences whose id starts with ``prefix``.
+
+        Raises:
+            UsageError: ``prefix`` is not part of a UUID.
+        """
+        prefix = _sanction_prefix(prefix)
+        found: dict[UUID, str] = {}
+        for row in self._sanction_rows(prefix):
+            sanction_id = str(orjson.loads(row.data)["sanction_id"])
+            if sanction_id.startswith(prefix):
+                found[UUID(sanction_id)] = row.employee_id
+        return sorted(found.items(), key=lambda kv: str(kv[0]))
+
+    def _sanction_rows(self, prefix: str) -> Iterator[Row]:
+        """Candidate ``sanction.issued`` rows (a backend may narrow them by ``prefix``)."""
+        return self._rows(ReadFilter(types=frozenset({"sanction.issued"})))
 
     def get(self, event_id: UUID) -> Recorded | None:
         """The stored event with that id, if any."""

@@ -358,6 +358,17 @@ class SQLiteStore(EventStore):
                 low = middle + 1
         return low
 
+    def _sanction_rows(self, prefix: str) -> Iterator[Row]:
+        # The type index narrows to consequences; canonical JSON makes the id findable.
+        pattern = f'%"sanction_id":"{prefix}%'
+        rows = self._query(
+            f"SELECT {_COLUMNS} FROM events e JOIN streams s ON s.id = e.stream_id "
+            "WHERE e.type = 'sanction.issued' AND e.data LIKE ?",
+            [pattern],
+        )
+        for values in rows:
+            yield _row(values)
+
     def employees(self) -> list[str]:
         return [r[0] for r in self._query("SELECT employee_id FROM streams ORDER BY employee_id")]
 

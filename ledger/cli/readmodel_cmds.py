@@ -83,11 +83,10 @@ def rebuild(state: LedgerContext, name: str | None) -> None:
     projections = Projections(ledger)
     names = [name] if name else sorted(projections.registry)
     with Progress(console=err, transient=True, disable=not sys.stderr.isatty()) as bar:
-        task = bar.add_task("rebuilding", total=len(names))
-        for each in names:
-            count = projections.rebuild(each)
-            bar.advance(task)
-            out.print(f"rebuilt {each}: {count} employees, checkpoint {ledger.store.head()}")
+        bar.add_task(f"rebuilding {', '.join(names)}", total=None)
+        count = projections.rebuild(name)
+    for each in names:
+        out.print(f"rebuilt {each}: {count} employees, checkpoint {ledger.store.head()}")
 
 
 @click.command()

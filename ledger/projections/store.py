@@ -169,18 +169,26 @@ class Projections:
         return touched
 
     def _compute(self, projection: Projection, employees: set[str], head: int) -> None:
+        self._compute_many([projection], employees, head)
+
+    def _compute_many(self, projections: list[Projection], employees: set[str], head: int) -> None:
+        """Recompute ``employees`` for several projections from one view each."""
         as_of = stored_as_of(self.ledger)
         stamp = orjson.dumps({"as_of": as_of.isoformat()}).decode()
-        rows: list[tuple[str, str, str]] = [(_AS_OF_KEY, LEDGER_STREAM, stamp)]
+        rows: dict[str, list[tuple[str, str, str]]] = {
+            p.name: [(_AS_OF_KEY, LEDGER_STREAM, stamp)] for p in projections
+        }
         for employee_id in sorted(employees):
             view = employee_view(self.ledger, employee_id, as_of=as_of)
-            rows.extend(
-                (key, employee_id, orjson.dumps(row, option=orjson.OPT_SORT_KEYS).decode())
-                for key, row in projection.rows(view)
+            for projection in projections:
+                rows[projection.name].extend(
+                    (key, employee_id, orjson.dumps(row, option=orjson.OPT_SORT_KEYS).decode())
+                    for key, row in projection.rows(view)
+                )
+        for projection in projections:
+            self.ledger.store.projection_replace(
+                projection.name, {*employees, LEDGER_STREAM}, rows[projection.name], head
             )
-        self.ledger.store.projection_replace(
-            projection.name, {*employees, LEDGER_STREAM}, rows, head
-        )
 
     def catch_up(self, name: str, progress: Callable[[int], None] | None = None) -> int:
         """Apply the log after ``name``'s checkpoint; returns how many employees changed."""
@@ -205,12 +213,16 @@ class Projections:
                 return datetime.fromisoformat(orjson.loads(value)["as_of"])
         return None
 
-    def rebuild(self, name: str) -> int:
-        """Drop ``name`` and recompute it from the whole log."""
-        projection = self._get(name)
-        self.ledger.store.projection_drop(name)
+    def rebuild(self, name: str | None = None) -> int:
+        """Drop ``name`` (default: every projection) and recompute it from the whole log.
+
+        Several projections are rebuilt from one view per employee.
+        """
+        chosen = [self._get(name)] if name else [self.registry[n] for n in sorted(self.registry)]
+        for projection in chosen:
+            self.ledger.store.projection_drop(projection.name)
         employees = set(self.ledger.employees())
-        self._compute(projection, employees, self.ledger.store.head())
+        self._compute_many(chosen, employees, self.ledger.store.head())
         return len(employees)
 
     def rows(self, name: str, employee_id: str | None = None) -> Iterator[dict[str, Any]]:

@@ -1,0 +1,194 @@
+"""The machine description, the issue's targets and the Markdown table of a benchmark run."""
+
+from __future__ import annotations
+
+import os
+import platform
+import sqlite3
+import subprocess
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+__all__ = ["commit", "machine", "render", "targets"]
+
+Row = dict[str, Any]
+REFERENCE = "es-aggregates"
+FLOOR = "raw-floor"
+
+
+def _first(path: str, prefix: str) -> str:
+    try:
+        with open(path, encoding="utf-8") as lines:
+            for line in lines:
+                if line.startswith(prefix):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return "?"
+
+
+def _version(package: str) -> str:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def commit() -> str:
+    """The ledger's git commit, flagged when ``ledger/`` has uncommitted changes."""
+    root = Path(__file__).resolve().parent.parent
+    try:
+        head = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(root), "status", "--porcelain", "--", "ledger"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "?"
+    return f"{head}{' + uncommitted ledger/ changes' if dirty else ''}"
+
+
+def machine() -> dict[str, Any]:
+    """What the numbers were measured on."""
+    kb = _first("/proc/meminfo", "MemTotal").split()[0]
+    return {
+        "cpus": len(os.sched_getaffinity(0)),
+        "cpu_model": _first("/proc/cpuinfo", "model name"),
+        "memory_gib": round(int(kb) / 2**20, 1) if kb.isdigit() else None,
+        "python": platform.python_version(),
+        "sqlite": sqlite3.sqlite_version,
+        "platform": platform.platform(),
+        "eventsourcing": _version("eventsourcing"),
+        "pydantic": _version("pydantic"),
+        "ledger_commit": commit(),
+        "load_before": os.getloadavg(),
+    }
+
+
+def _by_key(rows: list[Row]) -> dict[str, Row]:
+    return {row["key"]: row for row in rows}
+
+
+def _rate(row: Row | None) -> float | None:
+    if not row or "error" in row or "na" in row or not row.get("seconds"):
+        return None
+    return float(row["count"]) / float(row["seconds"])
+
+
+def targets(rows: list[Row]) -> list[dict[str, Any]]:
+    """The issue's targets (defined at 1M events / 10k employees) against this run."""
+    by = _by_key(rows)
+    found: list[dict[str, Any]] = []
+
+    def check(name: str, value: float | None, goal: float, unit: str, lower: bool) -> None:
+        met = None if value is None else (value < goal if lower else value >= goal)
+        found.append({"target": name, "value": value, "goal": goal, "unit": unit, "met": met})
+
+    imp, ref = _rate(by.get("ledger-import")), _rate(by.get(REFERENCE))
+    check("ledger import ≥ 1.5× eventsourcing", imp / ref if imp and ref else None, 1.5, "×", False)
+    check("replay ≥ 100k events/s", _rate(by.get("ledger-replay")), 100_000, "events/s", False)
+    replay = by.get("ledger-replay", {})
+    rss = max(replay.get("peak_rss_kb", 0), replay.get("workers_peak_rss_kb", 0)) / 1024
+    check("replay peak RSS < 300 MB", rss if _rate(replay) else None, 300, "MB", True)
+    for key, name in (("latency-scorecard", "scorecard"), ("latency-explain", "explain")):
+        row = by.get(key, {})
+        check(f"{name} p50 < 20 ms", row.get("p50_ms"), 20, "ms", True)
+    return found
+
+
+def _fmt(value: float | None, digits: int = 0) -> str:
+    if value is None:
+        return "–"
+    return f"{value:,.{digits}f}"
+
+
+def _notes(row: Row) -> str:
+    if "error" in row:
+        return f"**error**: {row['error']}"
+    if "na" in row:
+        return f"n/a ({row['na']})"
+    parts = []
+    for key in ("derived", "employees", "sanctions", "aggregates"):
+        if key in row:
+            parts.append(f"{key} {row[key]:,}")
+    if "projections" in row:
+        parts.append("projections: " + ", ".join(row["projections"]))
+    if "totals" in row:
+        parts.append(f"differing employees {row['totals'].get('employees_differing')}")
+    if row.get("workers_peak_rss_kb"):
+        parts.append(f"workers' peak RSS {row['workers_peak_rss_kb'] / 1024:.0f} MB")
+    return "; ".join(parts)
+
+
+def render(result: dict[str, Any]) -> str:
+    """The run as Markdown: machine, throughput table, latency table, targets."""
+    params, box, rows = result["params"], result["machine"], result["rows"]
+    by = _by_key(rows)
+    ref, floor = _rate(by.get(REFERENCE)), _rate(by.get(FLOOR))
+    out = [
+        f"### {params['events']:,} events / {params['employees']:,} employees "
+        f"({params['ids']} ids, reference batch {params['batch']:,}; "
+        f"run took {params['total_seconds']:.0f} s)",
+        "",
+        f"Machine: {box['cpus']} CPUs ({box['cpu_model']}), {box['memory_gib']} GiB, "
+        f"Python {box['python']}, SQLite {box['sqlite']}, eventsourcing {box['eventsourcing']}, "
+        f"pydantic {box['pydantic']}, ledger {box['ledger_commit']}; load average "
+        f"{box['load_before'][0]:.2f} before, {box['load_after'][0]:.2f} after.",
+        "",
+        "| step | events | wall s | CPU s | events/s | × eventsourcing | × floor | peak RSS MB "
+        "| notes |",
+        "|---|--:|--:|--:|--:|--:|--:|--:|---|",
+    ]
+    latencies = []
+    for row in rows:
+        if row["step"].startswith("latency-"):
+            latencies.append(row)
+            continue
+        rate = _rate(row)
+        out.append(
+            f"| {row['label']} | {_fmt(row.get('count'))} | {_fmt(row.get('seconds'), 1)} | "
+            f"{_fmt(row.get('cpu_seconds'), 1)} | {_fmt(rate)} | "
+            f"{_fmt(rate / ref if rate and ref else None, 2)} | "
+            f"{_fmt(rate / floor if rate and floor else None, 2)} | "
+            f"{_fmt(row.get('peak_rss_kb', 0) / 1024 if 'peak_rss_kb' in row else None)} | "
+            f"{_notes(row)} |"
+        )
+    if latencies:
+        out += [
+            "",
+            "| call (random employees / sanctions) | samples | p50 ms | p95 ms | max ms "
+            "| peak RSS MB | notes |",
+            "|---|--:|--:|--:|--:|--:|---|",
+        ]
+        for row in latencies:
+            samples = f"{row['count']} of {row['population']:,}" if "population" in row else "–"
+            out.append(
+                f"| {row['label']} | {samples} | {_fmt(row.get('p50_ms'), 1)} | "
+                f"{_fmt(row.get('p95_ms'), 1)} | {_fmt(row.get('max_ms'), 1)} | "
+                f"{_fmt(row.get('peak_rss_kb', 0) / 1024 if 'peak_rss_kb' in row else None)} | "
+                f"{_notes(row)} |"
+            )
+    spans: list[tuple[str, str, Any]] = []  # (first key, last key, commit)
+    for row in rows:
+        if spans and spans[-1][2] == row.get("commit"):
+            spans[-1] = (spans[-1][0], row["key"], row.get("commit"))
+        else:
+            spans.append((row["key"], row["key"], row.get("commit")))
+    if len(spans) > 1:
+        changes = "; ".join(f"{a}…{b} at {c}" if a != b else f"{a} at {c}" for a, b, c in spans)
+        out += ["", f"**The ledger's code changed during the run**: {changes}."]
+    out += ["", "| target (set for 1M events / 10k employees) | this run | met |", "|---|--:|---|"]
+    for t in result["targets"]:
+        digits = 2 if t["unit"] == "×" else 0
+        value = "–" if t["value"] is None else f"{_fmt(t['value'], digits)} {t['unit']}"
+        met = {True: "yes", False: "**no**", None: "n/a"}[t["met"]]
+        out.append(f"| {t['target']} | {value} | {met} |")
+    return "\n".join(out) + "\n"

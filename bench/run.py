@@ -1,0 +1,223 @@
+"""Benchmark the ledger against raw SQLite and ``eventsourcing`` on one synthetic quarter.
+
+Usage::
+
+    python bench/run.py [--events N] [--employees M] [--format table|json] [--out DIR]
+
+Generates (or reuses) a deterministic 2026Q3 JSON Lines file, then runs every step of
+``PLAN`` in a fresh subprocess (``bench/steps.py``) and prints one table with the rates and
+ratios to the references. Peak RSS is the step process's ``VmHWM`` from ``/proc``; the
+``ru_maxrss`` that ``os.wait4`` reports for the same process is kept in the JSON as a cross
+check. See ``bench/README.md`` for what each row means.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import datagen  # sibling modules of this script
+import report
+
+HERE = Path(__file__).resolve().parent
+
+
+@dataclass(frozen=True)
+class Step:
+    """One row of the table: a step of ``steps.py`` with its options and database."""
+
+    key: str
+    step: str
+    label: str
+    db: str
+    fresh: bool = True
+    options: tuple[str, ...] = ()
+
+
+PLAN: tuple[Step, ...] = (
+    Step("raw-floor", "raw-floor", "raw sqlite3 + sha256 chain, 1 unique index (floor)", "raw"),
+    Step("raw-indexed", "raw-indexed", "raw sqlite3 + chain, the ledger's indexes", "raw-idx"),
+    Step("es-aggregates", "es-aggregates", "eventsourcing: aggregate/employee, batched", "es"),
+    Step("es-recorder", "es-recorder", "eventsourcing: recorder only, no domain objects", "es2"),
+    Step("ledger-validate", "ledger-validate", "ledger: decode + validate only", "none"),
+    Step("ledger-append", "ledger-append", "ledger: validate + store.append, no rules", "app"),
+    Step("ledger-import", "ledger-import", "ledger import (synchronous=FULL)", "ledger"),
+    Step(
+        "ledger-import-normal",
+        "ledger-import",
+        "ledger import (synchronous=NORMAL)",
+        "ledger-normal",
+        options=("--synchronous", "NORMAL"),
+    ),
+    Step("ledger-tick", "ledger-tick", "ledger tick (deadlines to 10-01 00:00)", "ledger", False),
+    Step("ledger-rebuild", "ledger-rebuild", "full projection rebuild", "ledger", False),
+    Step("ledger-replay", "ledger-replay", "replay 2026Q3 (adopted rulebook)", "ledger", False),
+    Step("latency-derive", "latency-derive", "derive(employee)", "ledger", False),
+    Step("latency-scorecard", "latency-scorecard", "scorecard(view, 2026Q3)", "ledger", False),
+    Step("latency-explain", "latency-explain", "explain(sanction)", "ledger", False),
+)
+
+
+def _remove_db(path: Path) -> None:
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+def run_step(step: Step, data: Path, out: Path, args: argparse.Namespace) -> dict[str, Any]:
+    """Run ``step`` in a fresh interpreter; its JSON result plus the OS's view of it."""
+    db = out / f"{step.db}.db"
+    if step.fresh:
+        _remove_db(db)
+    elif not db.exists():
+        needs = "needs the database of ledger-import (run both, or an earlier run with --keep)"
+        return {"key": step.key, "label": step.label, "step": step.step, "error": needs}
+    command = [
+        sys.executable,
+        str(HERE / "steps.py"),
+        step.step,
+        "--data",
+        str(data),
+        "--db",
+        str(db),
+        "--batch",
+        str(args.batch),
+        "--samples",
+        str(args.samples),
+        "--budget",
+        str(args.budget),
+        *step.options,
+    ]
+    logs = out / "logs"
+    logs.mkdir(exist_ok=True)
+    code = report.commit()
+    started = time.perf_counter()
+    with (
+        (logs / f"{step.key}.json").open("w+") as stdout,
+        (logs / f"{step.key}.log").open("w+") as stderr,
+    ):
+        child = subprocess.Popen(command, stdout=stdout, stderr=stderr)
+        _, status, usage = os.wait4(child.pid, 0)
+        child.returncode = os.waitstatus_to_exitcode(status)
+        stdout.seek(0)
+        stderr.seek(0)
+        text, errors = stdout.read(), stderr.read()
+    row: dict[str, Any] = {"key": step.key, "label": step.label, "step": step.step}
+    row["commit"] = code
+    row["process_seconds"] = time.perf_counter() - started
+    row["rusage_maxrss_kb"] = usage.ru_maxrss
+    if child.returncode != 0 or not text.strip():
+        tail = errors.strip().splitlines()[-1:] or [f"exit status {child.returncode}"]
+        row["error"] = tail[0]
+        return row
+    row.update(orjson.loads(text.strip().splitlines()[-1]))
+    return row
+
+
+def _data_file(args: argparse.Namespace, out: Path) -> tuple[Path, float | None]:
+    name = (
+        f"quarter-{args.events}-{args.employees}-s{args.seed}-{args.ids}"
+        f"-g{datagen.GENERATOR_VERSION}.jsonl"
+    )
+    path = out / name
+    if path.exists():
+        return path, None
+    started = time.perf_counter()
+    partial = path.with_suffix(".partial")
+    datagen.generate(
+        partial, events=args.events, employees=args.employees, seed=args.seed, ids=args.ids
+    )
+    partial.rename(path)
+    return path, time.perf_counter() - started
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=100_000, help="lines in the quarter")
+    parser.add_argument("--employees", type=int, default=1_000)
+    parser.add_argument("--format", choices=["table", "json"], default="table")
+    parser.add_argument("--out", type=Path, default=HERE / "out", help="data, dbs and logs")
+    parser.add_argument("--seed", type=int, default=20260701)
+    parser.add_argument(
+        "--ids", choices=["v4", "v7"], default="v4", help="client event ids: random or time-ordered"
+    )
+    parser.add_argument("--batch", type=int, default=5000, help="events per reference commit")
+    parser.add_argument("--samples", type=int, default=200, help="per latency step")
+    parser.add_argument("--budget", type=float, default=10.0, help="seconds per latency step")
+    parser.add_argument(
+        "--steps", default="", help="comma-separated keys to run (default: all); see --list"
+    )
+    parser.add_argument("--list", action="store_true", help="list the steps and exit")
+    parser.add_argument("--keep", action="store_true", help="keep the databases afterwards")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if args.list:
+        for step in PLAN:
+            print(f"{step.key:22} {step.label}")
+        return 0
+    chosen = {k.strip() for k in args.steps.split(",") if k.strip()}
+    unknown = chosen - {s.key for s in PLAN}
+    if unknown:
+        print(f"unknown step(s): {', '.join(sorted(unknown))}; see --list", file=sys.stderr)
+        return 2
+    out = args.out.resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    machine = report.machine()
+    started = time.perf_counter()
+    data, generated = _data_file(args, out)
+    print(
+        f"data: {data.name}" + (f" (generated in {generated:.1f} s)" if generated else ""),
+        file=sys.stderr,
+    )
+    rows = []
+    for step in PLAN:
+        if chosen and step.key not in chosen:
+            continue
+        print(f"{step.key:22} ...", end="", file=sys.stderr, flush=True)
+        row = run_step(step, data, out, args)
+        rows.append(row)
+        print(f" {row.get('process_seconds', 0):.1f} s {row.get('error', '')}", file=sys.stderr)
+        if not args.keep and step.db not in ("ledger", "none"):
+            _remove_db(out / f"{step.db}.db")
+    if not args.keep:
+        _remove_db(out / "ledger.db")
+    machine["load_after"] = os.getloadavg()
+    result = {
+        "params": {
+            "events": args.events,
+            "employees": args.employees,
+            "seed": args.seed,
+            "ids": args.ids,
+            "batch": args.batch,
+            "data": data.name,
+            "generated_seconds": generated,
+            "total_seconds": time.perf_counter() - started,
+        },
+        "machine": machine,
+        "rows": rows,
+        "targets": report.targets(rows),
+    }
+    (out / f"results-{args.events}-{args.employees}.json").write_bytes(
+        orjson.dumps(result, option=orjson.OPT_INDENT_2)
+    )
+    if args.format == "json":
+        sys.stdout.write(orjson.dumps(result, option=orjson.OPT_INDENT_2).decode() + "\n")
+    else:
+        sys.stdout.write(report.render(result))
+    return 1 if any("error" in row for row in rows) else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -14,7 +14,7 @@ deadline has passed (``ctx.now``).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from decimal import Decimal
 from uuid import UUID
@@ -110,55 +110,59 @@ def _deadline_miss(
     )
 
 
-def reply_deadline(ctx: Context) -> Iterator[Draft | Finding]:
-    """SVC-02: a received complaint not replied to within the reply window."""
+def _handler_deadline(
+    ctx: Context,
+    rule: RuleInfo,
+    step: str,
+    step_zh: str,
+    fulfilling: tuple[str, ...],
+    terms: Callable[[Rulebook], tuple[int, str]],
+) -> Iterator[Draft | Finding]:
+    """A received complaint's handler misses ``step`` unless a fulfilling fact occurred by
+    the deadline; ``terms`` gives the rulebook's (hours, outcome) for it."""
     for fact in ctx.of("service.complaint_received"):
         book = _book(ctx, fact)
         assert isinstance(fact.data, ComplaintReceived)
         if book is None:
             continue
-        hours = book.complaints.reply_hours
+        hours, outcome = terms(book)
         deadline = fact.occurred_at + timedelta(hours=hours)
-        if deadline <= ctx.now and not _fulfilled(
-            ctx, ("service.complaint_replied",), fact.data.complaint_id, deadline
-        ):
+        cid = fact.data.complaint_id
+        if deadline <= ctx.now and not _fulfilled(ctx, fulfilling, cid, deadline):
             yield _deadline_miss(
                 ctx,
-                SVC_02,
-                book.complaints.reply_outcome,
+                rule,
+                outcome,
                 fact,
                 deadline,
-                f"reply to complaint {fact.data.complaint_id}",
-                f"投诉{fact.data.complaint_id}的回复",
+                f"{step} complaint {cid}",
+                f"投诉{cid}的{step_zh}",
                 hours,
             )
+
+
+def reply_deadline(ctx: Context) -> Iterator[Draft | Finding]:
+    """SVC-02: a received complaint not replied to within the reply window."""
+    return _handler_deadline(
+        ctx,
+        SVC_02,
+        "reply to",
+        "回复",
+        ("service.complaint_replied",),
+        lambda book: (book.complaints.reply_hours, book.complaints.reply_outcome),
+    )
 
 
 def resolution_deadline(ctx: Context) -> Iterator[Draft | Finding]:
     """SVC-03: a received complaint not resolved (or dismissed) within the window."""
-    for fact in ctx.of("service.complaint_received"):
-        book = _book(ctx, fact)
-        assert isinstance(fact.data, ComplaintReceived)
-        if book is None:
-            continue
-        hours = book.complaints.resolve_hours
-        deadline = fact.occurred_at + timedelta(hours=hours)
-        if deadline <= ctx.now and not _fulfilled(
-            ctx,
-            ("service.complaint_resolved", "service.complaint_dismissed"),
-            fact.data.complaint_id,
-            deadline,
-        ):
-            yield _deadline_miss(
-                ctx,
-                SVC_03,
-                book.complaints.resolve_outcome,
-                fact,
-                deadline,
-                f"resolution of complaint {fact.data.complaint_id}",
-                f"投诉{fact.data.complaint_id}的解决",
-                hours,
-            )
+    return _handler_deadline(
+        ctx,
+        SVC_03,
+        "resolution of",
+        "解决",
+        ("service.complaint_resolved", "service.complaint_dismissed"),
+        lambda book: (book.complaints.resolve_hours, book.complaints.resolve_outcome),
+    )
 
 
 def verified_complaints(ctx: Context) -> Iterator[Draft | Finding]:

@@ -66,7 +66,9 @@ class _Gen:
         if self.ids == "v7":  # time-ordered: 48-bit milliseconds, version 7, random rest
             millis = int(at.timestamp() * 1000) & ((1 << 48) - 1)
             bits = (millis << 80) | (bits & ((1 << 80) - 1))
-            return str(UUID(int=bits, version=7))
+            bits = (bits & ~(0xF << 76)) | (7 << 76)  # version (uuid.UUID knows only 1-5)
+            bits = (bits & ~(0x3 << 62)) | (0x2 << 62)  # RFC 4122 variant
+            return str(UUID(int=bits))
         return str(UUID(int=bits, version=4))
 
     def emit(self, at: datetime, kind: str, emp: str, data: dict[str, Any]) -> Record:

@@ -1,14 +1,17 @@
 """What each of the ledger's indexes costs an append: raw sqlite3, one index added at a time.
 
-Usage::
+Usage (``--only TEXT`` runs the variants whose label contains TEXT, ``--cache-mb``
+sets the page cache)::
 
     python bench/indexes.py --data bench/out/quarter-1000000-10000-s20260701-v4-g1.jsonl
 
 Every variant appends the whole file into a fresh database exactly as the floor row of
 ``run.py`` does (orjson decode, sha256 chain, ``executemany`` per batch, one commit per
 batch, WAL, ``synchronous=FULL``) and prints events/s. The variants start from the floor
-(position as rowid, unique 16-byte event id) and add the ``streams`` table with the
-``(stream_id, version)`` unique index, then ``(stream_id, occurred_at)``, then ``(type)``.
+(position as rowid, unique 16-byte event id) and add the ``(stream_id, version)`` unique
+index, then ``(stream_id, occurred_at)``, then ``(type)``; the last variant loads with only
+the event-id index and builds the other three at the end (their build time included), as a
+bulk import into an empty ledger could.
 """
 
 from __future__ import annotations
@@ -38,6 +41,13 @@ VARIANTS: dict[str, tuple[str, ...]] = {
     "+ (stream_id, version) unique": ("unique", "stream_version"),
     "+ (stream_id, occurred_at)": ("unique", "stream_version", "stream_occurred"),
     "+ (type): the ledger's set": ("unique", "stream_version", "stream_occurred", "type"),
+    "the ledger's set, secondary indexes built after the load": (
+        "unique",
+        "stream_version",
+        "stream_occurred",
+        "type",
+        "after",
+    ),
 }
 _INDEX = {
     "stream_version": "CREATE UNIQUE INDEX ev_sv ON events (stream_id, version)",
@@ -46,16 +56,24 @@ _INDEX = {
 }
 
 
-def append(data: Path, db: Path, features: tuple[str, ...], batch: int, sync: str) -> float:
-    """Seconds to append ``data`` into a fresh ``db`` with ``features``."""
+def append(
+    data: Path, db: Path, features: tuple[str, ...], batch: int, sync: str, cache_mb: int = 0
+) -> float:
+    """Seconds to append ``data`` into a fresh ``db`` with ``features``.
+
+    ``cache_mb`` sets SQLite's page cache (``PRAGMA cache_size``; 0 keeps the 2 MB default).
+    """
     for suffix in ("", "-wal", "-shm"):
         Path(f"{db}{suffix}").unlink(missing_ok=True)
     conn = sqlite3.connect(db, isolation_level=None)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute(f"PRAGMA synchronous={sync}")
+    if cache_mb:
+        conn.execute(f"PRAGMA cache_size=-{cache_mb * 1024}")
     conn.execute(_TABLE.format(unique=" UNIQUE" if "unique" in features else ""))
+    after = "after" in features  # a bulk load into an empty log: index once at the end
     for name, sql in _INDEX.items():
-        if name in features:
+        if name in features and not after:
             conn.execute(sql)
     started = time.perf_counter()
     prev, position = b"\0" * 32, 0
@@ -82,6 +100,9 @@ def append(data: Path, db: Path, features: tuple[str, ...], batch: int, sync: st
         conn.execute("BEGIN IMMEDIATE")
         conn.executemany("INSERT INTO events VALUES (?,?,?,?,?,?,?,?)", rows)
         conn.execute("COMMIT")
+    for name, sql in _INDEX.items():
+        if name in features and after:
+            conn.execute(sql)
     seconds = time.perf_counter() - started
     conn.close()
     return seconds
@@ -93,12 +114,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--db", type=Path, default=Path(__file__).parent / "out" / "indexes.db")
     parser.add_argument("--batch", type=int, default=5000)
     parser.add_argument("--synchronous", default="FULL", choices=["FULL", "NORMAL"])
+    parser.add_argument("--only", default="", help="run only variants whose label has this")
+    parser.add_argument("--cache-mb", type=int, default=0, help="PRAGMA cache_size in MB")
     args = parser.parse_args(argv)
     lines = sum(1 for _ in args.data.open("rb"))
-    print(f"| variant ({lines:,} events, batch {args.batch:,}) | s | events/s |")
+    cache = f", cache {args.cache_mb} MB" if args.cache_mb else ""
+    print(f"| variant ({lines:,} events, batch {args.batch:,}{cache}) | s | events/s |")
     print("|---|--:|--:|")
     for label, features in VARIANTS.items():
-        seconds = append(args.data, args.db, features, args.batch, args.synchronous)
+        if args.only not in label:
+            continue
+        seconds = append(args.data, args.db, features, args.batch, args.synchronous, args.cache_mb)
         print(f"| {label} | {seconds:.1f} | {lines / seconds:,.0f} |", flush=True)
     for suffix in ("", "-wal", "-shm"):
         Path(f"{args.db}{suffix}").unlink(missing_ok=True)

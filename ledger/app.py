@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -48,6 +51,8 @@ from ledger.timeutil import COMPANY_TZ, Period, month_of
 __all__ = ["ImportReport", "Ledger", "RecordReport", "TickReport"]
 
 DERIVED_BY = "ledger"
+PRELOAD = 50_000
+"""Parsed events an import keeps from validation to appending (about 2 KB each)."""
 _DAWN = datetime(1970, 1, 1, tzinfo=COMPANY_TZ)
 DEADLINE_TYPES = frozenset(
     {"service.complaint_received", "service.complaint_verified", "task.assigned"}
@@ -103,10 +108,14 @@ class Ledger:
         self.store = store
         self.clock: Clock = clock or (lambda: datetime.now(COMPANY_TZ))
         store.clock = self.now
-        self._ledger_version = -1
-        self._rulebooks = RulebookSet()
-        self._horizon: datetime | None = None
-        if adopt_default and not self.rulebooks():
+        # (tip of the _ledger stream, rulebooks, horizon), replaced as one value so that
+        # threads sharing this ledger never see a rulebook set with another tip's horizon.
+        self._state: tuple[tuple[int, str], RulebookSet, datetime | None] = (
+            (-1, ""),
+            RulebookSet(),
+            None,
+        )
+        if adopt_default and not getattr(store, "readonly", False) and not self.rulebooks():
             self.adopt(Rulebook.default_document(), source="default rulebook")
 
     @classmethod
@@ -123,7 +132,11 @@ class Ledger:
         Args:
             path: the database file.
             clock: the ledger's notion of now.
-            adopt_default: adopt the shipped rulebook (with its own dates) when none is.
+            adopt_default: adopt the shipped rulebook (with its own dates) when none is;
+                concurrent first opens adopt it once.
+            options: passed to :class:`~ledger.store.SQLiteStore`: ``readonly=True`` for a
+                reader that never writes (and refuses what is not a ledger), ``create``,
+                ``write_timeout``, ``on_wait``, ``notify``, ``synchronous``.
 
         Raises:
             StorageError: the file is not a ledger database or cannot be opened.
@@ -192,20 +205,57 @@ class Ledger:
         fmt: Format = "jsonl",
         batch_size: int = 5000,
         progress: Callable[[int], None] | None = None,
+        preload: int = PRELOAD,
     ) -> ImportReport:
         """Import a JSON Lines or CSV stream in one transaction, streaming in batches.
+
+        The whole stream is read and validated before the write lock is taken, so a bad
+        line is reported without making other writers wait, and readers and writers are
+        held up only while the events are appended. Up to ``preload`` parsed events are kept
+        for that; a larger stream is validated first, then parsed again while appending.
 
         Raises:
             ImportRejected: a bad line, or an id stored with other content; nothing written.
         """
-        appended = present = lines = 0
+        with ExitStack() as stack:
+            if not stream.seekable():  # standard input: keep a copy to read twice
+                copy = stack.enter_context(
+                    tempfile.TemporaryFile("w+", encoding="utf-8", newline="")
+                )
+                shutil.copyfileobj(stream, copy)
+                copy.seek(0)
+                stream = copy
+            return self._import_seekable(stream, source, fmt, batch_size, progress, preload)
+
+    def _import_seekable(
+        self,
+        stream: IO[str],
+        source: str,
+        fmt: Format,
+        batch_size: int,
+        progress: Callable[[int], None] | None,
+        preload: int,
+    ) -> ImportReport:
+        kept: list[tuple[int, Event]] | None = []
+        lines = 0
+        for line, event in read_events(stream, source=source, fmt=fmt):
+            lines = line
+            if kept is not None:
+                kept.append((line, event))
+                if len(kept) > preload:
+                    kept = None  # validate the rest, parse again under the lock
+            if progress is not None and line % batch_size == 0:
+                progress(line)
+        if kept is None:
+            stream.seek(0)
+        events = iter(kept) if kept is not None else read_events(stream, source=source, fmt=fmt)
+        appended = present = 0
         touched: set[str] = set()
         fresh = _FreshEvents()
         with self.store.transaction():
             batch: list[tuple[int, Event]] = []
-            for line, event in read_events(stream, source=source, fmt=fmt):
-                batch.append((line, event))
-                lines = line
+            for item in events:
+                batch.append(item)
                 if len(batch) >= batch_size:
                     result = self._append_lines(batch, source)
                     appended += len(result.appended)
@@ -214,7 +264,7 @@ class Ledger:
                     fresh.add(result.appended)
                     batch.clear()
                     if progress is not None:
-                        progress(lines)
+                        progress(item[0])
             if batch:
                 result = self._append_lines(batch, source)
                 appended += len(result.appended)
@@ -260,18 +310,24 @@ class Ledger:
 
     # -- rulebooks ---------------------------------------------------------------------------
 
-    def _refresh(self) -> None:
-        version = self.store.stream_version(LEDGER_STREAM)
-        if version == self._ledger_version:
-            return
-        self._rulebooks, self._horizon = self.ledger_state()
-        self._ledger_version = version
+    def _refreshed(self) -> tuple[RulebookSet, datetime | None]:
+        tip = self.store.stream_tip(LEDGER_STREAM)
+        state = self._state
+        if state[0] != tip:
+            rulebooks, horizon = self.ledger_state(to_version=tip[0])
+            state = (tip, rulebooks, horizon)
+            self._state = state
+        return state[1], state[2]
 
-    def ledger_state(self, known_at: datetime | None = None) -> tuple[RulebookSet, datetime | None]:
+    def ledger_state(
+        self, known_at: datetime | None = None, *, to_version: int | None = None
+    ) -> tuple[RulebookSet, datetime | None]:
         """The rulebooks and deadline horizon, as the ledger knew them at ``known_at``."""
         adopted: list[AdoptedRulebook] = []
         horizon: datetime | None = None
-        for recorded in self.store.read(employee_id=LEDGER_STREAM, recorded_to=known_at):
+        for recorded in self.store.read(
+            employee_id=LEDGER_STREAM, recorded_to=known_at, to_version=to_version
+        ):
             data = recorded.event.data
             if isinstance(data, RulebookAdopted):
                 adopted.append(_adopted_of(data))
@@ -281,13 +337,11 @@ class Ledger:
 
     def rulebooks(self) -> RulebookSet:
         """Every adopted rulebook version (read from the ``_ledger`` stream)."""
-        self._refresh()
-        return self._rulebooks
+        return self._refreshed()[0]
 
     def horizon(self) -> datetime | None:
         """The latest ``now`` a tick evaluated deadlines up to (``None`` before any tick)."""
-        self._refresh()
-        return self._horizon
+        return self._refreshed()[1]
 
     def adopt(
         self,
@@ -300,6 +354,9 @@ class Ledger:
     ) -> AdoptedRulebook:
         """Adopt a rulebook version and re-derive every employee under the new set.
 
+        Adopting the same document again returns the adopted version and writes nothing,
+        also when several processes adopt it at once (the check runs under the write lock).
+
         Raises:
             RulebookError: the document is invalid, or that id and version is already
                 adopted with other content.
@@ -307,15 +364,22 @@ class Ledger:
         adopted = AdoptedRulebook.from_document(
             document, effective_from=effective_from, published_on=published_on, source=source
         )
-        for existing in self.rulebooks().versions:
-            same = (existing.rulebook.id, existing.rulebook.version)
-            if same == (adopted.rulebook.id, adopted.rulebook.version):
-                if existing.sha256 == adopted.sha256:
-                    return existing
-                raise RulebookError(
-                    f"{source}: {adopted.rulebook.id} v{adopted.rulebook.version} is already "
-                    "adopted with other content; give the new text a new version"
-                )
+        with self.store.transaction():
+            for existing in self.rulebooks().versions:
+                same = (existing.rulebook.id, existing.rulebook.version)
+                if same == (adopted.rulebook.id, adopted.rulebook.version):
+                    if existing.sha256 == adopted.sha256:
+                        return existing
+                    raise RulebookError(
+                        f"{source}: {adopted.rulebook.id} v{adopted.rulebook.version} is "
+                        "already adopted with other content; give the new text a new version"
+                    )
+            self._record_adoption(adopted, document, source, by)
+        return adopted
+
+    def _record_adoption(
+        self, adopted: AdoptedRulebook, document: str, source: str, by: str
+    ) -> None:
         event = Event.of(
             RulebookAdopted(
                 rulebook_id=adopted.rulebook.id,
@@ -330,10 +394,8 @@ class Ledger:
             recorded_by=by,
             source=source,
         )
-        with self.store.transaction():
-            self.store.append([event])
-            self._reconcile_all(set(self.employees()))
-        return adopted
+        self.store.append([event])
+        self._reconcile_all(set(self.employees()))
 
     # -- derivation and reconciliation -------------------------------------------------------
 
@@ -524,8 +586,8 @@ class Ledger:
                 f"--now {when.isoformat()} is in the future of the ledger's clock "
                 f"({clock.isoformat()})"
             )
-        previous = self.horizon()
         with self.store.transaction():
+            previous = self.horizon()  # under the write lock: concurrent ticks add one
             if previous is None or when > previous:
                 self.store.append([self._derived(LEDGER_STREAM, Ticked(now=when), clock)])
             horizon = self.horizon()

@@ -17,7 +17,8 @@ from rich.console import Console
 from rich.markup import escape
 
 from ledger.app import Ledger
-from ledger.errors import LedgerError
+from ledger.errors import LedgerError, StorageError
+from ledger.store.sqlite import DEFAULT_WRITE_TIMEOUT, NOT_A_LEDGER
 
 __all__ = ["main"]
 
@@ -37,20 +38,41 @@ EXIT_USAGE = 2
 class LedgerContext:
     """What every command shares: the database path and a lazily opened ledger."""
 
-    def __init__(self, db: str) -> None:
+    def __init__(self, db: str, wait: float = DEFAULT_WRITE_TIMEOUT) -> None:
         self.db = db
+        self.wait = wait
         self._ledger: Ledger | None = None
 
-    def open(self, *, create: bool = False) -> Ledger:
-        """Open the ledger; refuse a missing database unless ``create``."""
+    def open(self, *, write: bool = False, create: bool = False) -> Ledger:
+        """Open the ledger: read-only unless ``write``; only ``create`` makes a new one.
+
+        A read-only open takes no lock and answers from the last committed state while
+        another process writes; a writer queues behind other writers (saying so) for up to
+        ``--wait`` seconds. A missing, empty or foreign file is refused, never created or
+        modified, unless ``create``.
+        """
         if self._ledger is None:
-            if not create and self.db != ":memory:" and not Path(self.db).exists():
-                raise click.UsageError(
-                    f"no ledger database at {self.db}; run `ledger init` first (or set --db / "
-                    "$LEDGER_DB)"
+            if not create and (self.db == ":memory:" or not Path(self.db).exists()):
+                raise StorageError(
+                    f"{self.db}: does not exist: {NOT_A_LEDGER}, or point --db / $LEDGER_DB "
+                    "at one"
                 )
-            self._ledger = Ledger.open(self.db, adopt_default=False)
+            self._ledger = Ledger.open(
+                self.db,
+                adopt_default=False,
+                readonly=not (write or create),
+                create=create,
+                write_timeout=self.wait,
+                on_wait=self._waiting,
+                notify=lambda text: err.print(escape(text)),
+            )
         return self._ledger
+
+    def _waiting(self) -> None:
+        err.print(
+            f"waiting for another writer (up to {self.wait:g} s; change with --wait or "
+            "$LEDGER_WAIT) ..."
+        )
 
     def close(self) -> None:
         """Close the ledger if it was opened."""
@@ -89,11 +111,23 @@ def handles_errors(fn: Callable[P, R]) -> Callable[P, R]:
     show_default="$LEDGER_DB, else ./ledger.db",
     help="The ledger database file.",
 )
+@click.option(
+    "--wait",
+    type=click.FloatRange(min=0),
+    default=lambda: float(os.environ.get("LEDGER_WAIT", DEFAULT_WRITE_TIMEOUT)),
+    show_default=f"$LEDGER_WAIT, else {DEFAULT_WRITE_TIMEOUT:g}",
+    help="Seconds a writing command waits for another writer before giving up.",
+)
 @click.version_option(package_name="conduct-ledger")
 @click.pass_context
-def cli(ctx: click.Context, db: str) -> None:
-    """Conduct ledger: a tamper-evident record of service conduct and its consequences."""
-    state = LedgerContext(db)
+def cli(ctx: click.Context, db: str, wait: float) -> None:
+    """Conduct ledger: a tamper-evident record of service conduct and its consequences.
+
+    Reading commands open the database read-only and answer while another process
+    writes; writing commands (init, record, import, tick, rulebook --adopt, rebuild)
+    queue behind each other.
+    """
+    state = LedgerContext(db, wait)
     ctx.obj = state
     ctx.call_on_close(state.close)
 

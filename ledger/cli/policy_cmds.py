@@ -117,7 +117,7 @@ def tick(state: LedgerContext, now: str | None) -> None:
       ledger tick
       ledger tick --now 2026-10-01T00:00:00+08:00
     """
-    ledger = state.open()
+    ledger = state.open(write=True)
     moment = parse_instant(now, what="--now") if now else None
     report = ledger.tick(moment)
     out.print(
@@ -243,7 +243,7 @@ def rulebook(
     """
     if export == bool(adopt):
         fail("give exactly one of --export or --adopt FILE")
-    ledger = state.open()
+    ledger = state.open(write=bool(adopt))
     if export:
         latest = ledger.rulebooks().latest()
         if latest is None:

@@ -79,7 +79,7 @@ def rebuild(state: LedgerContext, name: str | None) -> None:
       ledger rebuild
       ledger rebuild payroll
     """
-    ledger = state.open()
+    ledger = state.open(write=True)
     projections = Projections(ledger)
     names = [name] if name else sorted(projections.registry)
     with Progress(console=err, transient=True, disable=not sys.stderr.isatty()) as bar:

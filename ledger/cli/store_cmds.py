@@ -93,7 +93,7 @@ def record(
         payload = orjson.loads(data)
     except orjson.JSONDecodeError as exc:
         raise ValidationFailed.single("--data", f"not valid JSON: {exc}") from None
-    ledger = state.open()
+    ledger = state.open(write=True)
     raw = {
         "type": type_name,
         "employee_id": employee,
@@ -129,7 +129,7 @@ def import_(state: LedgerContext, file: str, fmt: str | None) -> None:
       cat events.jsonl | ledger import -
       ledger import badge.csv --format csv
     """
-    ledger = state.open()
+    ledger = state.open(write=True)
     show = sys.stderr.isatty()
     with Progress(console=err, transient=True, disable=not show) as bar:
         task = bar.add_task("importing", total=None)

@@ -8,6 +8,10 @@ write. :meth:`Projections.rebuild` drops a projection and recomputes every emplo
 result equals the incremental one because both compute each employee's rows from the same
 log. Stored rows are computed as of the ledger's horizon (the last tick) or, before any
 tick, the head's ``recorded_at`` — a function of the log alone, never of the wall clock.
+
+On a read-only store nothing is saved: catching up computes the touched employees' rows in
+memory and :meth:`Projections.rows` answers from the stored rows with those laid over them,
+so a reader gets the same answer as a writer would, without waiting for the write lock.
 """
 
 from __future__ import annotations
@@ -149,6 +153,8 @@ class Projections:
     def __init__(self, ledger: Ledger, registry: dict[str, Projection] | None = None) -> None:
         self.ledger = ledger
         self.registry = registry if registry is not None else PROJECTIONS
+        # On a read-only store: projection -> (employees recomputed, their rows, checkpoint).
+        self._overlay: dict[str, tuple[set[str], list[tuple[str, str, str]], int]] = {}
 
     def _get(self, name: str) -> Projection:
         try:
@@ -186,9 +192,13 @@ class Projections:
                     for key, row in projection.rows(view)
                 )
         for projection in projections:
-            self.ledger.store.projection_replace(
-                projection.name, {*employees, LEDGER_STREAM}, rows[projection.name], head
-            )
+            replaced = {*employees, LEDGER_STREAM}
+            if self.ledger.store.readonly:
+                self._overlay[projection.name] = (replaced, rows[projection.name], head)
+            else:
+                self.ledger.store.projection_replace(
+                    projection.name, replaced, rows[projection.name], head
+                )
 
     def catch_up(self, name: str, progress: Callable[[int], None] | None = None) -> int:
         """Apply the log after ``name``'s checkpoint; returns how many employees changed."""
@@ -196,7 +206,7 @@ class Projections:
         store = self.ledger.store
         head = store.head()
         checkpoint = store.projection_checkpoint(name)
-        if checkpoint >= head:
+        if checkpoint >= head or self._overlay.get(name, (None, None, -1))[2] >= head:
             return 0
         touched = self._touched(checkpoint, head)
         if touched is not None and self._stamped_as_of(name) != stored_as_of(self.ledger):
@@ -228,11 +238,21 @@ class Projections:
     def rows(self, name: str, employee_id: str | None = None) -> Iterator[dict[str, Any]]:
         """The stored rows of ``name`` after catching up, in key order."""
         self.catch_up(name)
-        for key, _, value in self.ledger.store.projection_rows(name, employee_id):
+        for key, _, value in self._current(name, employee_id):
             if key != _AS_OF_KEY:
                 yield orjson.loads(value)
 
     def dump(self, name: str) -> list[tuple[str, str, str]]:
         """Every stored row of ``name`` after catching up (to compare rebuilt and incremental)."""
         self.catch_up(name)
-        return list(self.ledger.store.projection_rows(name))
+        return list(self._current(name))
+
+    def _current(self, name: str, employee_id: str | None = None) -> list[tuple[str, str, str]]:
+        """The stored rows, with what a read-only catch-up computed laid over them."""
+        stored = self.ledger.store.projection_rows(name, employee_id)
+        if name not in self._overlay:
+            return list(stored)
+        replaced, computed, _ = self._overlay[name]
+        rows = [r for r in stored if r[1] not in replaced]
+        rows += [r for r in computed if employee_id is None or r[1] == employee_id]
+        return sorted(rows)

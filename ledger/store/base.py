@@ -28,7 +28,7 @@ from ledger.errors import (
     UsageError,
     ValidationFailed,
 )
-from ledger.events import Event, canonical_json, event_to_wire, parse_event
+from ledger.events import EVENT_TYPES, Event, canonical_json, event_to_wire, parse_event
 from ledger.timeutil import COMPANY_TZ
 
 __all__ = [
@@ -112,17 +112,31 @@ class ChainReport:
 
 @dataclass(frozen=True, slots=True)
 class ReadFilter:
-    """Which events a read returns; every bound is inclusive; results come in position order."""
+    """Which events a read returns, and in which order.
+
+    Every bound is inclusive except ``after_version``. Results come in position order
+    (newest first with ``reverse``), at most ``limit`` of them: "the last 20 events of
+    E1001" is ``ReadFilter(employee_id="E1001", reverse=True, limit=20)``, and "the stream
+    after a snapshot at version 40" is ``ReadFilter(employee_id=..., after_version=40)``;
+    neither scans the whole stream.
+    """
 
     employee_id: str | None = None
     types: frozenset[str] | None = None
     from_position: int = 1
     to_position: int | None = None
+    after_version: int | None = None
     to_version: int | None = None
     occurred_from: datetime | None = None
     occurred_to: datetime | None = None
     recorded_from: datetime | None = None
     recorded_to: datetime | None = None
+    limit: int | None = None
+    reverse: bool = False
+
+    def __post_init__(self) -> None:
+        if self.limit is not None and self.limit < 0:
+            raise UsageError(f"limit must be 0 or more, not {self.limit}")
 
 
 def _sanction_prefix(prefix: str) -> str:
@@ -213,6 +227,9 @@ def recorded_of_row(row: Row) -> Recorded:
 
 class EventStore(ABC):
     """Append-only event log with a hash chain. Backends implement the ``_`` methods."""
+
+    readonly: bool = False
+    """True for a store opened read-only: every write raises :class:`StorageError`."""
 
     def __init__(
         self,
@@ -318,6 +335,16 @@ class EventStore(ABC):
             elif expected is not None:
                 raise UsageError("an int expected_version needs a batch for one employee")
             return AppendReport()
+        for event in events:
+            model = EVENT_TYPES.get(event.type)
+            if model is None or not isinstance(event.data, model):
+                raise ValidationFailed.single(
+                    "type",
+                    f"{event.type!r} is not an event type of the catalogue"
+                    if model is None
+                    else f"data is not of type {event.type}",
+                    where=f"event {event.event_id}",
+                )
         existing = self._existing([e.event_id for e in events])
         fresh: list[tuple[Event, dict[str, Any]]] = []
         seen: dict[UUID, bytes] = {}
@@ -449,6 +476,16 @@ class EventStore(ABC):
     def stream_version(self, employee_id: str) -> int:
         """The number of events in that employee's stream."""
         return self._stream_versions([employee_id]).get(employee_id, 0)
+
+    def stream_tip(self, employee_id: str) -> tuple[int, str]:
+        """``(version, hash)`` of the stream's last event, ``(0, GENESIS_HASH)`` when empty.
+
+        Unlike the version alone, this changes whenever the stream does, even when a write
+        that another thread saw inside its transaction was rolled back and replaced.
+        """
+        for row in self._rows(ReadFilter(employee_id=employee_id, reverse=True, limit=1)):
+            return row.version, row.hash
+        return 0, GENESIS_HASH
 
     def verify_links(self, positions: Iterable[int]) -> bool:
         """Whether each listed event's hash recomputes from its content and its predecessor's."""

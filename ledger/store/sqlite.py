@@ -1,5 +1,14 @@
 """The SQLite backend: one file, one writer at a time (``BEGIN IMMEDIATE``), WAL readers.
 
+Concurrency (docs/ARCHITECTURE.md, "Backends"): every thread gets its own connection, so a
+reader sees the last committed state and never waits for a writer. A write transaction
+belongs to the thread that opened it; writers of one process queue on a lock, writers of
+other processes on SQLite's write lock, each up to ``write_timeout`` (``on_wait`` is called
+once when a writer starts to wait). Opening a database at the current schema writes
+nothing; creating or migrating one happens under the write lock, so concurrent first opens
+create one schema. ``readonly=True`` opens the file read-only and refuses anything that is
+not a ledger database. ``:memory:`` has a single connection, serialised by the same lock.
+
 Schema (version 1), created through sqlite-utils:
 
 - ``streams(id INTEGER PRIMARY KEY, employee_id TEXT UNIQUE, version INTEGER)``: a small
@@ -17,10 +26,13 @@ Schema (version 1), created through sqlite-utils:
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager, suppress
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 from uuid import UUID
 
 import sqlite_utils
@@ -28,10 +40,16 @@ import sqlite_utils
 from ledger.errors import StorageError
 from ledger.store.base import EventStore, ReadFilter, Row
 
-__all__ = ["SCHEMA_VERSION", "SQLiteStore"]
+__all__ = ["DEFAULT_WRITE_TIMEOUT", "NOT_A_LEDGER", "SCHEMA_VERSION", "SQLiteStore"]
 
 SCHEMA_VERSION = 3
+DEFAULT_WRITE_TIMEOUT = 3600.0
+"""Seconds a writer waits for other writers by default: long enough for a large import."""
+NOT_A_LEDGER = "not a ledger database (run `ledger init`)"
 _PAGE = 2000
+_READ_BUSY_MS = 10_000  # readers never wait for writers in WAL; this covers WAL recovery
+_WAIT_STEP_MS = 200
+_LAST = 1 << 62
 _COLUMNS = (
     "e.position, e.event_id, s.employee_id, e.version, e.type, e.schema_version, e.occurred_at, "
     "e.recorded_at, e.recorded_by, e.source, e.evidence, e.correlation_id, e.causation_id, "
@@ -50,15 +68,26 @@ def _row(values: Sequence[Any]) -> Row:
 
 
 class SQLiteStore(EventStore):
-    """Event store in one SQLite file (or ``:memory:``).
+    """Event store in one SQLite file (or ``:memory:``), shareable by threads and processes.
 
     Args:
-        path: the database file; created with its schema when missing.
+        path: the database file; created with its schema when missing (unless ``create``
+            is false or ``readonly``).
         synchronous: SQLite ``synchronous`` pragma: ``FULL`` (default, durable on power
             loss) or ``NORMAL`` (faster in WAL mode; the last commits may be lost on power
             loss, never corrupted).
-        busy_timeout: seconds a writer waits for another process's transaction.
+        readonly: open read-only: nothing is ever created or written, and a missing, empty
+            or foreign file is refused.
+        create: create the schema in a missing or empty file (default); when false such a
+            file is refused as not a ledger database.
+        write_timeout: seconds a writer waits for other writers before giving up.
+        on_wait: called once each time a writer starts waiting for another writer.
+        notify: called with a sentence when the store does something the user should know
+            of (a schema migration).
         clock, future_tolerance: see :class:`EventStore`.
+
+    Raises:
+        StorageError: the file is not a ledger database, or cannot be opened.
     """
 
     def __init__(
@@ -66,58 +95,184 @@ class SQLiteStore(EventStore):
         path: str | Path,
         *,
         synchronous: str = "FULL",
-        busy_timeout: float = 60.0,
+        readonly: bool = False,
+        create: bool = True,
+        write_timeout: float = DEFAULT_WRITE_TIMEOUT,
+        on_wait: Callable[[], None] | None = None,
+        notify: Callable[[str], None] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.path = str(path)
         if synchronous.upper() not in {"FULL", "NORMAL", "OFF", "EXTRA"}:
             raise StorageError(f"unknown synchronous mode {synchronous!r}")
+        if write_timeout < 0:
+            raise StorageError(f"write_timeout must be 0 or more, not {write_timeout}")
+        self.synchronous = synchronous.upper()
+        self.readonly = readonly
+        self.write_timeout = write_timeout
+        self.on_wait = on_wait
+        self.notify = notify
+        self._memory = self.path == ":memory:"
+        self._local = threading.local()
+        self._conns: dict[int, tuple[threading.Thread, sqlite3.Connection]] = {}
+        self._conns_lock = threading.Lock()
+        self._writer = threading.RLock()
+        self._closed = False
+        self._shared: sqlite3.Connection | None = None
         try:
-            conn = sqlite3.connect(
-                self.path, isolation_level=None, timeout=busy_timeout, check_same_thread=False
-            )
-            self.db = sqlite_utils.Database(conn)
-            if self.path != ":memory:":
-                self.db.enable_wal()
-            conn.execute(f"PRAGMA synchronous={synchronous.upper()}")
-            conn.execute("PRAGMA foreign_keys=ON")
-            self._migrate()
+            self._open(create and not readonly)
+        except BaseException:
+            self.close()
+            raise
+
+    # -- connections -------------------------------------------------------------------------
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        """This thread's connection (the escape hatch; do not share it across threads)."""
+        return self._connection()
+
+    @property
+    def db(self) -> sqlite_utils.Database:
+        """This thread's connection wrapped by sqlite-utils."""
+        return sqlite_utils.Database(self._connection())
+
+    def _connection(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is not None and not self._closed:
+            return conn
+        if self._closed:
+            raise StorageError(f"{self.path}: the store is closed")
+        if self._shared is not None:
+            conn = self._shared
+        else:
+            conn = self._connect()
+            with self._conns_lock:
+                for ident, (thread, other) in list(self._conns.items()):
+                    if not thread.is_alive():  # a finished thread's connection
+                        other.close()
+                        del self._conns[ident]
+                self._conns[threading.get_ident()] = (threading.current_thread(), conn)
+        self._local.conn = conn
+        return conn
+
+    def _connect(self) -> sqlite3.Connection:
+        try:
+            if self.readonly:
+                uri = f"file:{quote(str(Path(self.path).resolve()))}?mode=ro"
+                conn = sqlite3.connect(
+                    uri, uri=True, isolation_level=None, check_same_thread=False
+                )
+            else:
+                conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            conn.execute(f"PRAGMA busy_timeout={_READ_BUSY_MS}")
+            if not self.readonly:
+                conn.execute(f"PRAGMA synchronous={self.synchronous}")
+                conn.execute("PRAGMA foreign_keys=ON")
         except sqlite3.DatabaseError as exc:
-            raise StorageError(f"{self.path}: cannot open as a ledger database: {exc}") from exc
-        self.conn = conn
-        self._depth = 0
+            raise StorageError(f"{self.path}: {exc}: {NOT_A_LEDGER}") from exc
+        except sqlite3.Error as exc:
+            raise StorageError(f"{self.path}: cannot open: {exc}") from exc
+        return conn
+
+    def _open(self, create: bool) -> None:
+        if self._memory:
+            if self.readonly:
+                raise StorageError(f":memory: is empty: {NOT_A_LEDGER}")
+            self._shared = sqlite3.connect(
+                ":memory:", isolation_level=None, check_same_thread=False
+            )
+            with self._tx():
+                self._migrate(None)
+            return
+        file = Path(self.path)
+        exists = file.exists()
+        if file.is_dir():
+            raise StorageError(f"{self.path}: is a directory, {NOT_A_LEDGER}")
+        if not create and (not exists or file.stat().st_size == 0):
+            state = "does not exist" if not exists else "is empty"
+            raise StorageError(f"{self.path}: {state}: {NOT_A_LEDGER}")
+        found = self._schema_version()
+        if found is not None and found > SCHEMA_VERSION:
+            raise StorageError(
+                f"{self.path}: schema version {found} is newer than this ledger "
+                f"({SCHEMA_VERSION}); upgrade conduct-ledger"
+            )
+        if found == SCHEMA_VERSION:
+            return
+        if found is None and not create:
+            raise StorageError(f"{self.path}: has no ledger schema: {NOT_A_LEDGER}")
+        if self.readonly:
+            raise StorageError(
+                f"{self.path}: schema version {found} must be migrated to {SCHEMA_VERSION} "
+                "first: run `ledger init` (it takes the write lock)"
+            )
+        self._ensure_wal()
+        with self._tx():
+            self._migrate(self._schema_version())
+
+    def _schema_version(self) -> int | None:
+        """The stored schema version; ``None`` for a file without any table yet.
+
+        Raises:
+            StorageError: the file is not a SQLite database, or one of another program.
+        """
+        try:
+            conn = self._connection()
+            tables = {
+                r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+            }
+            if "meta" not in tables:
+                if tables:
+                    raise StorageError(
+                        f"{self.path}: has tables of another program "
+                        f"({', '.join(sorted(tables)[:5])}): {NOT_A_LEDGER}"
+                    )
+                return None
+            row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        except sqlite3.DatabaseError as exc:
+            raise StorageError(f"{self.path}: {exc}: {NOT_A_LEDGER}") from exc
+        if row is None or not str(row[0]).isdigit():
+            raise StorageError(f"{self.path}: has no ledger schema version: {NOT_A_LEDGER}")
+        return int(row[0])
+
+    def _ensure_wal(self) -> None:
+        """Switch a new file to WAL (readers beside one writer); waits out other openers."""
+        conn = self._connection()
+        deadline = time.monotonic() + self.write_timeout
+        while True:
+            try:
+                conn.execute("PRAGMA journal_mode=WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if not _busy(exc) or time.monotonic() >= deadline:
+                    raise StorageError(f"{self.path}: cannot switch to WAL: {exc}") from exc
+                time.sleep(0.05)
 
     # -- schema ------------------------------------------------------------------------------
 
-    def _migrate(self) -> None:
-        db = self.db
-        db.conn.execute("BEGIN IMMEDIATE")
-        try:
-            if "meta" not in db.table_names():
-                db.table("meta").create({"key": str, "value": str}, pk="key")
-            row = db.conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
-            found = int(row[0]) if row else 0
-            if found > SCHEMA_VERSION:
-                raise StorageError(
-                    f"{self.path}: schema version {found} is newer than this ledger "
-                    f"({SCHEMA_VERSION}); upgrade conduct-ledger"
-                )
-            if found == 0:
-                if "events" in db.table_names():
-                    raise StorageError(f"{self.path}: has an events table but no schema version")
-                self._create_v1()
-            if found < 2:
-                self._create_v2()
-            if found < 3:
-                self._create_v3()
-            db.table("meta").upsert(
-                {"key": "schema_version", "value": str(SCHEMA_VERSION)}, pk="key"
+    def _migrate(self, found: int | None) -> None:
+        """Create the schema (``found`` is ``None``) or bring it up to date, in the caller's
+        write transaction: a concurrent opener that waited for it finds the work done."""
+        if found == SCHEMA_VERSION:
+            return
+        if found is not None and found > SCHEMA_VERSION:
+            raise StorageError(
+                f"{self.path}: schema version {found} is newer than this ledger "
+                f"({SCHEMA_VERSION}); upgrade conduct-ledger"
             )
-            db.conn.execute("COMMIT")
-        except BaseException:
-            db.conn.execute("ROLLBACK")
-            raise
+        db = self.db
+        if found is None:
+            db.table("meta").create({"key": str, "value": str}, pk="key")
+            self._create_v1()
+        elif self.notify is not None:
+            self.notify(f"{self.path}: migrating the schema from v{found} to v{SCHEMA_VERSION}")
+        if found is None or found < 2:
+            self._create_v2()
+        if found is None or found < 3:
+            self._create_v3()
+        db.table("meta").upsert({"key": "schema_version", "value": str(SCHEMA_VERSION)}, pk="key")
 
     def _create_v1(self) -> None:
         db = self.db
@@ -196,33 +351,88 @@ class SQLiteStore(EventStore):
 
     @contextmanager
     def _tx(self) -> Iterator[None]:
-        if self._depth:
-            self._depth += 1
+        local = self._local
+        depth: int = getattr(local, "depth", 0)
+        if depth:
+            local.depth = depth + 1
             try:
                 yield
             finally:
-                self._depth -= 1
+                local.depth = depth
             return
+        if self.readonly:
+            raise StorageError(f"{self.path}: opened read-only; nothing can be written")
+        started = time.monotonic()
+        waited = self._acquire_writer()
         try:
-            self.conn.execute("BEGIN IMMEDIATE")
+            conn = self._connection()
+            self._begin(conn, started, waited)
+            local.depth = 1
+            try:
+                yield
+                conn.execute("COMMIT")
+            except sqlite3.Error as exc:
+                self._rollback(conn)
+                raise StorageError(f"{self.path}: write failed, nothing written: {exc}") from exc
+            except BaseException:
+                self._rollback(conn)
+                raise
+            finally:
+                local.depth = 0
+        finally:
+            self._writer.release()
+
+    def _acquire_writer(self) -> bool:
+        """Take this process's writer lock (queueing behind its other threads); ``True`` when
+        it had to wait (``on_wait`` was then called)."""
+        if self._writer.acquire(blocking=False):
+            return False
+        self._waiting()
+        if not self._writer.acquire(timeout=self.write_timeout):
+            raise StorageError(
+                f"{self.path}: another writer (a thread of this process) kept the database "
+                f"for more than {self.write_timeout:g} s; nothing written"
+            )
+        return True
+
+    def _begin(self, conn: sqlite3.Connection, started: float, waited: bool) -> None:
+        """``BEGIN IMMEDIATE``, waiting for writers of other processes up to the limit."""
+        deadline = started + self.write_timeout
+        try:
+            conn.execute("PRAGMA busy_timeout=0")
+            while True:
+                try:
+                    conn.execute("BEGIN IMMEDIATE")
+                    return
+                except sqlite3.OperationalError as exc:
+                    if not _busy(exc):
+                        raise
+                    if time.monotonic() >= deadline:
+                        raise StorageError(
+                            f"{self.path}: another writer kept the database for more than "
+                            f"{self.write_timeout:g} s; nothing written"
+                        ) from None
+                    if not waited:
+                        waited = True
+                        self._waiting()
+                    left = max(1, int((deadline - time.monotonic()) * 1000))
+                    conn.execute(f"PRAGMA busy_timeout={min(_WAIT_STEP_MS, left)}")
         except sqlite3.Error as exc:
             raise StorageError(f"{self.path}: cannot start a write transaction: {exc}") from exc
-        self._depth = 1
-        try:
-            yield
-            self.conn.execute("COMMIT")
-        except sqlite3.Error as exc:
-            self._rollback()
-            raise StorageError(f"{self.path}: write failed, nothing written: {exc}") from exc
-        except BaseException:
-            self._rollback()
-            raise
         finally:
-            self._depth = 0
+            with suppress(sqlite3.Error):
+                conn.execute(f"PRAGMA busy_timeout={_READ_BUSY_MS}")
 
-    def _rollback(self) -> None:
-        if self.conn.in_transaction:
-            self.conn.execute("ROLLBACK")
+    def _waiting(self) -> None:
+        if self.on_wait is not None:
+            self.on_wait()
+
+    def _rollback(self, conn: sqlite3.Connection) -> None:
+        try:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+        except sqlite3.Error:
+            pass  # the connection is unusable; SQLite rolls back on close
 
     def transaction(self) -> AbstractContextManager[None]:
         return self._tx()
@@ -231,7 +441,10 @@ class SQLiteStore(EventStore):
 
     def _query(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
         try:
-            return self.conn.execute(sql, params).fetchall()
+            if self._shared is None:
+                return self._connection().execute(sql, params).fetchall()
+            with self._writer:  # one connection: wait for a transaction of another thread
+                return self._connection().execute(sql, params).fetchall()
         except sqlite3.Error as exc:
             raise StorageError(f"{self.path}: read failed: {exc}") from exc
 
@@ -272,7 +485,7 @@ class SQLiteStore(EventStore):
         return _row(rows[0]) if rows else None
 
     def _insert(self, rows: Sequence[Row]) -> None:
-        conn = self.conn
+        conn = self._connection()
         try:
             names = sorted({r.employee_id for r in rows})
             ids = dict(self._query_stream_ids(names))
@@ -312,50 +525,65 @@ class SQLiteStore(EventStore):
         return result
 
     def _rows(self, flt: ReadFilter) -> Iterator[Row]:
-        where = ["e.position > ?"]
+        if flt.limit == 0:
+            return
+        where: list[str] = []
         params: list[Any] = []
+        key = "e.position"
         if flt.employee_id is not None:
             ids = self._query_stream_ids([flt.employee_id])
             if not ids:
                 return
             where.append("e.stream_id = ?")
             params.append(ids[0][1])
+            # Within a stream version order is position order, and the (stream_id, version)
+            # index serves it: "the last 20 events" reads 20 index entries, not the stream.
+            key = "e.version"
         if flt.types is not None:
             where.append(f"e.type IN ({','.join('?' * len(flt.types))})")
             params.extend(sorted(flt.types))
-        if flt.to_position is not None:
-            where.append("e.position <= ?")
-            params.append(flt.to_position)
-        if flt.to_version is not None:
-            where.append("e.version <= ?")
-            params.append(flt.to_version)
         # recorded_at is monotonic with position: turn its bounds into position bounds.
         first = max(flt.from_position, 1)
         if flt.recorded_from is not None:
             first = max(first, self._first_position_after(_text_time(flt.recorded_from), False))
+        last = flt.to_position
         if flt.recorded_to is not None:
-            last = self._first_position_after(_text_time(flt.recorded_to), True) - 1
+            bound = self._first_position_after(_text_time(flt.recorded_to), True) - 1
+            last = bound if last is None else min(last, bound)
+        if first > 1:
+            where.append("e.position >= ?")
+            params.append(first)
+        if last is not None:
             where.append("e.position <= ?")
             params.append(last)
-        for column, op, bound in (
-            ("occurred_at", ">=", flt.occurred_from),
-            ("occurred_at", "<=", flt.occurred_to),
-        ):
-            if bound is not None:
-                where.append(f"e.{column} {op} ?")
-                params.append(_text_time(bound))
+        if flt.after_version is not None:
+            where.append("e.version > ?")
+            params.append(flt.after_version)
+        if flt.to_version is not None:
+            where.append("e.version <= ?")
+            params.append(flt.to_version)
+        for op, bound_at in ((">=", flt.occurred_from), ("<=", flt.occurred_to)):
+            if bound_at is not None:
+                where.append(f"e.occurred_at {op} ?")
+                params.append(_text_time(bound_at))
+        step, order = ("<", "DESC") if flt.reverse else (">", "")
         sql = (
             f"SELECT {_COLUMNS} FROM events e JOIN streams s ON s.id = e.stream_id "
-            f"WHERE {' AND '.join(where)} ORDER BY e.position LIMIT {_PAGE}"
+            f"WHERE {' AND '.join([f'{key} {step} ?', *where])} ORDER BY {key} {order} LIMIT ?"
         )
-        after = first - 1
+        cursor = _LAST if flt.reverse else 0
+        left = flt.limit
+        column = 3 if key == "e.version" else 0
         while True:
-            page = self._query(sql, [after, *params])
+            size = _PAGE if left is None else min(_PAGE, left)
+            page = self._query(sql, [cursor, *params, size])
             for values in page:
                 yield _row(values)
-            if len(page) < _PAGE:
+            if left is not None:
+                left -= len(page)
+            if len(page) < size or left == 0:
                 return
-            after = page[-1][0]
+            cursor = page[-1][column]
 
     def _first_position_after(self, moment: str, inclusive: bool) -> int:
         """The first position whose recorded_at is >= ``moment`` (> when ``inclusive``)."""
@@ -387,7 +615,16 @@ class SQLiteStore(EventStore):
         return [r[0] for r in self._query("SELECT employee_id FROM streams ORDER BY employee_id")]
 
     def close(self) -> None:
-        self.conn.close()
+        """Close every thread's connection; the store cannot be used afterwards."""
+        self._closed = True
+        with self._conns_lock:
+            conns = [conn for _, conn in self._conns.values()]
+            self._conns.clear()
+        if self._shared is not None:
+            conns.append(self._shared)
+        for conn in conns:
+            with suppress(sqlite3.Error):
+                conn.close()
 
     def projection_checkpoint(self, name: str) -> int:
         rows = self._query("SELECT position FROM projection_checkpoints WHERE name = ?", [name])
@@ -417,17 +654,18 @@ class SQLiteStore(EventStore):
         checkpoint: int,
     ) -> None:
         with self.transaction():
+            conn = self._connection()
             try:
-                self.conn.executemany(
+                conn.executemany(
                     "DELETE FROM projection_rows WHERE name = ? AND employee_id = ?",
                     [(name, e) for e in employees],
                 )
-                self.conn.executemany(
+                conn.executemany(
                     "INSERT OR REPLACE INTO projection_rows (name, key, employee_id, value) "
                     "VALUES (?, ?, ?, ?)",
                     [(name, key, owner, value) for key, owner, value in rows],
                 )
-                self.conn.execute(
+                conn.execute(
                     "INSERT OR REPLACE INTO projection_checkpoints (name, position) VALUES (?, ?)",
                     (name, checkpoint),
                 )
@@ -436,8 +674,20 @@ class SQLiteStore(EventStore):
 
     def projection_drop(self, name: str) -> None:
         with self.transaction():
-            self.conn.execute("DELETE FROM projection_rows WHERE name = ?", (name,))
-            self.conn.execute("DELETE FROM projection_checkpoints WHERE name = ?", (name,))
+            conn = self._connection()
+            try:
+                conn.execute("DELETE FROM projection_rows WHERE name = ?", (name,))
+                conn.execute("DELETE FROM projection_checkpoints WHERE name = ?", (name,))
+            except sqlite3.Error as exc:
+                raise StorageError(f"{self.path}: projection {name} not dropped: {exc}") from exc
+
+
+def _busy(exc: sqlite3.OperationalError) -> bool:
+    """Whether SQLite refused because another connection holds a lock."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+    return "locked" in str(exc) or "busy" in str(exc)
 
 
 def _text_time(moment: Any) -> str:

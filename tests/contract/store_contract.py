@@ -74,6 +74,20 @@ class StoreContract:
         assert recorded.event == event
         assert recorded.recorded_at == clock.now
 
+    def test_an_event_of_a_type_outside_the_catalogue_is_refused_and_writes_nothing(
+        self, store: EventStore
+    ) -> None:
+        store.append([late("E1")])
+        before = (store.head(), store.head_hash())
+        unknown = late("E2").model_copy(update={"type": "attendance.unknown_thing"})
+        assert unknown.type == "attendance.unknown_thing"
+        with pytest.raises(ValidationFailed) as caught:
+            store.append([early("E1"), unknown])
+        assert "type" in [p.field for p in caught.value.problems]
+        assert (store.head(), store.head_hash()) == before
+        assert store.employees() == ["E1"]
+        assert [r.position for r in store.read()] == [1]
+
     def test_an_empty_batch_appends_nothing(self, store: EventStore) -> None:
         report = store.append([])
         assert (report.appended, report.already_present, store.head()) == ((), (), 0)
@@ -270,6 +284,36 @@ class StoreContract:
         assert (store.head(), store.employees(), store.stream_version("E1")) == (1, ["E1"], 1)
         assert store.verify().ok
 
+    def test_a_failing_transaction_rolls_projection_rows_and_checkpoints_back(
+        self, store: EventStore
+    ) -> None:
+        store.projection_replace("q", ["E0"], [("k0", "E0", '{"n":0}')], 3)
+        with pytest.raises(RuntimeError), store.transaction():
+            store.append([late("E1")])
+            store.projection_replace("p", ["E1"], [("k1", "E1", "{}")], 5)
+            store.projection_replace("q", ["E0"], [("k9", "E0", '{"n":9}')], 9)
+            raise RuntimeError("caller gave up")
+        assert store.projection_checkpoint("p") == 0
+        assert list(store.projection_rows("p")) == []
+        assert store.projection_checkpoint("q") == 3
+        assert list(store.projection_rows("q")) == [("k0", "E0", '{"n":0}')]
+        assert store.head() == 0
+
+    def test_a_failing_transaction_restores_a_dropped_projection(self, store: EventStore) -> None:
+        store.projection_replace("q", ["E0"], [("k0", "E0", "{}")], 4)
+        with pytest.raises(RuntimeError), store.transaction():
+            store.projection_drop("q")
+            raise RuntimeError("caller gave up")
+        assert store.projection_checkpoint("q") == 4
+        assert list(store.projection_rows("q")) == [("k0", "E0", "{}")]
+
+    def test_a_committed_transaction_keeps_its_projection_rows(self, store: EventStore) -> None:
+        with store.transaction():
+            store.append([late("E1")])
+            store.projection_replace("p", ["E1"], [("k1", "E1", "{}")], 1)
+        assert (store.projection_checkpoint("p"), store.head()) == (1, 1)
+        assert list(store.projection_rows("p")) == [("k1", "E1", "{}")]
+
     def test_reads_stream_past_one_page(self, store: EventStore) -> None:
         store.append([late("E1", f"2026-07-01 09:{n % 60:02d}") for n in range(2101)])
         positions = [r.position for r in store.read(from_position=5)]
@@ -281,3 +325,109 @@ class StoreContract:
         with pytest.raises(ConcurrencyError):
             store.append([], expected_version={"E1": 0})
         assert store.append([], expected_version={"E1": 1}).appended == ()
+
+    # -- read options: types with positions, after_version, limit, reverse ------------------
+
+    def test_reading_types_within_a_position_range_applies_both(
+        self, store: EventStore, mixed: list[Event]
+    ) -> None:
+        types = frozenset(
+            {"attendance.late_arrival", "attendance.early_departure", "attendance.absence"}
+        )
+        recorded = store.read(types=types, from_position=2, to_position=4)
+        assert [r.event for r in recorded] == [mixed[1], mixed[2]]
+        flt = ReadFilter(types=frozenset({"service.customer_praised"}), from_position=6)
+        assert [r.position for r in store.read(flt)] == [6]
+        assert list(store.read(types=types, from_position=4, to_position=4)) == []
+
+    @pytest.fixture
+    def stream(self, store: EventStore) -> list[Event]:
+        """E1's five events interleaved with E2's three (positions 1..8)."""
+        e1 = [late("E1", f"2026-07-01 09:{n:02d}", minutes=1 + n) for n in range(5)]
+        e2 = [early("E2", f"2026-07-01 17:{n:02d}") for n in range(3)]
+        store.append([e1[0], e2[0], e1[1]])
+        store.append([e1[2], e2[1], e1[3], e2[2], e1[4]])
+        return e1
+
+    def test_reading_after_a_version_excludes_it_and_everything_before(
+        self, store: EventStore, stream: list[Event]
+    ) -> None:
+        recorded = list(store.read(employee_id="E1", after_version=2))
+        assert [r.version for r in recorded] == [3, 4, 5]
+        assert [r.event for r in recorded] == stream[2:]
+        assert [r.event for r in store.read(ReadFilter(employee_id="E1", after_version=2))] == (
+            stream[2:]
+        )
+        assert len(list(store.read(employee_id="E1", after_version=0))) == 5
+        assert list(store.read(employee_id="E1", after_version=5)) == []
+        assert [r.version for r in store.rows(employee_id="E1", after_version=3)] == [4, 5]
+
+    def test_after_version_combines_with_to_version_and_bounds_every_stream(
+        self, store: EventStore, stream: list[Event]
+    ) -> None:
+        window = store.read(employee_id="E1", after_version=1, to_version=3)
+        assert [r.event for r in window] == stream[1:3]
+        everyone = store.read(after_version=2)
+        assert [(r.event.employee_id, r.version) for r in everyone] == [
+            ("E1", 3),
+            ("E1", 4),
+            ("E2", 3),
+            ("E1", 5),
+        ]
+
+    def test_a_limit_returns_at_most_that_many_events_in_position_order(
+        self, store: EventStore, stream: list[Event]
+    ) -> None:
+        assert [r.position for r in store.read(limit=3)] == [1, 2, 3]
+        assert [r.event for r in store.read(employee_id="E1", limit=2)] == stream[:2]
+        assert [r.position for r in store.read(limit=100)] == list(range(1, 9))
+        assert [r.position for r in store.read(ReadFilter(from_position=4, limit=2))] == [4, 5]
+        assert [r.position for r in store.rows(limit=1)] == [1]
+        assert [r.version for r in store.read(employee_id="E1", after_version=1, limit=2)] == [
+            2,
+            3,
+        ]
+
+    def test_a_zero_limit_returns_nothing(self, store: EventStore, stream: list[Event]) -> None:
+        assert list(store.read(limit=0)) == []
+        assert list(store.read(employee_id="E1", reverse=True, limit=0)) == []
+        assert list(store.rows(ReadFilter(limit=0))) == []
+
+    def test_reverse_reads_newest_first(self, store: EventStore, stream: list[Event]) -> None:
+        assert [r.position for r in store.read(reverse=True)] == list(range(8, 0, -1))
+        assert [r.event for r in store.read(employee_id="E1", reverse=True)] == stream[::-1]
+        ranged = store.read(ReadFilter(from_position=2, to_position=6, reverse=True))
+        assert [r.position for r in ranged] == [6, 5, 4, 3, 2]
+        assert [r.position for r in store.rows(reverse=True, limit=1)] == [8]
+
+    def test_reverse_with_limit_returns_the_newest_events_of_a_stream(
+        self, store: EventStore, stream: list[Event]
+    ) -> None:
+        newest = list(store.read(employee_id="E1", reverse=True, limit=2))
+        assert [r.event for r in newest] == [stream[4], stream[3]]
+        assert [r.version for r in newest] == [5, 4]
+        older = store.read(employee_id="E1", reverse=True, to_version=3, after_version=1)
+        assert [r.version for r in older] == [3, 2]
+        types = frozenset({"attendance.early_departure"})
+        assert [r.event.employee_id for r in store.read(types=types, reverse=True, limit=1)] == [
+            "E2"
+        ]
+
+    def test_reverse_and_limit_page_correctly_past_one_page(self, store: EventStore) -> None:
+        owners = ["E2" if n % 3 == 2 else "E1001" for n in range(3300)]
+        store.append([late(emp, f"2026-07-01 09:{n % 60:02d}") for n, emp in enumerate(owners)])
+        forward = [r.position for r in store.read(employee_id="E1001")]
+        assert len(forward) == 2200
+        last20 = list(store.read(employee_id="E1001", reverse=True, limit=20))
+        assert [r.position for r in last20] == forward[::-1][:20]
+        assert [r.version for r in last20] == list(range(2200, 2180, -1))
+        many = [r.position for r in store.read(employee_id="E1001", reverse=True, limit=2100)]
+        assert many == forward[::-1][:2100]
+        everything = [r.position for r in store.rows(reverse=True)]
+        assert everything == list(range(3300, 0, -1))
+        ranged = [r.position for r in store.read(from_position=100, to_position=2500, reverse=True)]
+        assert ranged == list(range(2500, 99, -1))
+        capped = [r.position for r in store.read(from_position=10, limit=2050)]
+        assert capped == list(range(10, 2060))
+        tail = [r.version for r in store.read(employee_id="E1001", after_version=150, limit=2010)]
+        assert tail == list(range(151, 2161))

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from concurrency_contract import ConcurrencyContract
 from store_contract import StoreContract
 
 from ledger.store import EventStore, MemoryStore
 from ledger.testing import ManualClock
 
 
-class TestMemoryStore(StoreContract):
+class TestMemoryStore(StoreContract, ConcurrencyContract):
     """MemoryStore keeps the §5 contract."""
 
     def make_store(self, clock: ManualClock) -> EventStore:

@@ -1,9 +1,10 @@
 """The store contract shared by every backend: idempotent, chained, append-only batches.
 
 A backend implements a handful of row-level methods (the *recorder*); this base class turns
-them into the contract of DESIGN.md §5: one transaction per batch, gapless positions,
-per-employee versions, optimistic concurrency, idempotency by ``event_id``, and a sha256 hash
-chain ``hash = sha256(prev_hash || canonical_json(record))`` over the whole log.
+them into the contract of docs/ARCHITECTURE.md ("Store contract"): one transaction per
+batch, gapless positions, per-employee versions, optimistic concurrency, idempotency by
+``event_id``, and a sha256 hash chain ``hash = sha256(prev_hash || canonical_json(record))``
+over the whole log.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The store contract of DESIGN.md §5, as a base class every backend's tests subclass.
+"""The store contract (docs/ARCHITECTURE.md, "Store contract") as a base class.
 
 A backend's test module subclasses :class:`StoreContract` and implements ``make_store(clock)``;
 ``self.workdir`` is a fresh temporary directory for backends that need files.

@@ -10,7 +10,7 @@ from ledger.testing import ManualClock
 
 
 class TestMemoryStore(StoreContract, ConcurrencyContract):
-    """MemoryStore keeps the §5 contract."""
+    """MemoryStore keeps the store contract."""
 
     def make_store(self, clock: ManualClock) -> EventStore:
         return MemoryStore(clock=clock)

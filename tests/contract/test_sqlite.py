@@ -28,7 +28,7 @@ FIRST_OPENERS = 4
 
 
 class TestSQLiteFileStore(StoreContract, ConcurrencyContract):
-    """SQLiteStore on a WAL file keeps the §5 contract."""
+    """SQLiteStore on a WAL file keeps the store contract."""
 
     supports_processes = True
 
@@ -54,7 +54,7 @@ class TestSQLiteFileStore(StoreContract, ConcurrencyContract):
 
 
 class TestSQLiteMemoryStore(StoreContract, ConcurrencyContract):
-    """SQLiteStore on ``:memory:`` keeps the §5 contract."""
+    """SQLiteStore on ``:memory:`` keeps the store contract."""
 
     def make_store(self, clock: ManualClock) -> EventStore:
         return SQLiteStore(":memory:", clock=clock)

@@ -273,3 +273,42 @@ class TestSQLiteFileOpening:
             assert (store.head(), store.verify().ok) == (1, True)
         finally:
             store.close()
+
+
+class TestSQLiteMigration:
+    """Opening writes nothing at the current schema; an older schema is migrated, and says so."""
+
+    def test_an_older_schema_is_migrated_once_and_the_migration_is_announced(
+        self, tmp_db: Path
+    ) -> None:
+        SQLiteStore(tmp_db).append([late("E1")])
+        raw = sqlite3.connect(tmp_db, isolation_level=None)
+        raw.execute("DROP INDEX events_sanction_id")  # what version 3 added
+        raw.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
+        raw.close()
+        said: list[str] = []
+        store = SQLiteStore(tmp_db, notify=said.append)
+        assert said == [f"{tmp_db}: migrating the schema from v2 to v{SCHEMA_VERSION}"]
+        indexes = {r[0] for r in store.conn.execute("SELECT name FROM sqlite_master")}
+        assert "events_sanction_id" in indexes
+        assert (store.head(), store.verify().ok) == (1, True)
+        store.close()
+        again: list[str] = []
+        SQLiteStore(tmp_db, notify=again.append).close()
+        assert again == []
+
+    def test_a_readonly_open_of_an_older_schema_asks_for_a_migration(self, tmp_db: Path) -> None:
+        SQLiteStore(tmp_db).close()
+        raw = sqlite3.connect(tmp_db, isolation_level=None)
+        raw.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
+        raw.close()
+        with pytest.raises(StorageError, match="ledger init"):
+            SQLiteStore(tmp_db, readonly=True)
+
+    def test_opening_a_current_database_changes_nothing_in_it(self, tmp_db: Path) -> None:
+        SQLiteStore(tmp_db).append([late("E1")])
+        watcher = sqlite3.connect(tmp_db, isolation_level=None)
+        before = watcher.execute("PRAGMA data_version").fetchone()[0]
+        SQLiteStore(tmp_db).close()
+        assert watcher.execute("PRAGMA data_version").fetchone()[0] == before
+        watcher.close()

@@ -622,7 +622,7 @@ class Ledger:
         states = fold_sanctions(self.store.read(employee_id=employee_id, types=types))
         chosen = [s for s in states.values() if period is None or s.issued.effective_at in period]
         return sorted(
-            chosen, key=lambda s: (s.issued.effective_at, s.employee_id, str(s.sanction_id))
+            chosen, key=lambda s: (s.issued.effective_at, s.employee_id, s.sanction_id.int)
         )
 
     def sanction(self, sanction_id: UUID) -> SanctionState:

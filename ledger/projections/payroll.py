@@ -76,7 +76,7 @@ class PayrollMonth:
 def wage_at(facts: Iterable[Event], moment: datetime) -> Decimal | None:
     """The monthly wage in force at ``moment`` (latest hire or wage change before it)."""
     wage = None
-    for fact in sorted(facts, key=lambda f: (f.occurred_at, str(f.event_id))):
+    for fact in sorted(facts, key=lambda f: (f.occurred_at, f.event_id.int)):
         if fact.occurred_at >= moment:
             break
         if isinstance(fact.data, Hired | WageChanged):
@@ -170,7 +170,7 @@ def _open_month(
     outstanding: list[tuple[Outcome, Decimal]] = []
     for outcome in sorted(
         truth.values(),
-        key=lambda o: (o.issued_at, str(o.sanction_id)),
+        key=lambda o: (o.issued_at, o.sanction_id.int),
     ):
         assert outcome.amount is not None
         remaining = outcome.amount - deducted_total.get(outcome.sanction_id, ZERO)

@@ -11,7 +11,7 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 from pydantic import AwareDatetime
 
-from ledger.errors import ValidationFailed
+from ledger.errors import TamperedError, ValidationFailed
 from ledger.events import (
     EVENT_TYPES,
     OBSERVATION_TYPES,
@@ -22,7 +22,8 @@ from ledger.events import (
     wire_json,
 )
 from ledger.store import EventStore, MemoryStore, SQLiteStore
-from ledger.testing import ManualClock, events
+from ledger.store.base import recorded_of_row, wire_of_row
+from ledger.testing import ManualClock, events, late
 
 
 def _is_datetime(annotation: Any) -> bool:
@@ -111,3 +112,26 @@ def test_a_naive_datetime_is_refused_in_every_datetime_field(
             with pytest.raises(ValidationFailed) as caught:
                 parse_event(wire)
             assert [p.field for p in caught.value.problems] == [path]
+
+
+@given(one_of_each_type)
+def test_the_trusted_read_path_decodes_rows_as_full_validation_does(batch: list[Event]) -> None:
+    """docs/ARCHITECTURE.md "Trusted reads": rows the store wrote decode without validating
+    the envelope, to events equal in every field, time zone and wire form to parse_event's."""
+    store = MemoryStore(clock=ManualClock("2099-01-01 00:00"))
+    store.append(batch)
+    for row in store.rows():
+        trusted = recorded_of_row(row).event
+        validated = parse_event(wire_of_row(row))
+        assert trusted == validated
+        assert trusted.model_dump() == validated.model_dump()
+        assert wire_json(trusted) == wire_json(validated)
+        assert trusted.occurred_at.tzinfo == validated.occurred_at.tzinfo
+
+
+def test_a_row_altered_outside_the_ledger_is_reported_as_tampered() -> None:
+    store = MemoryStore(clock=ManualClock("2099-01-01 00:00"))
+    store.append([late("E1")])
+    (row,) = store.rows()
+    with pytest.raises(TamperedError, match="position 1"):
+        recorded_of_row(row._replace(data='{"minutes": "many"}'))

@@ -9,9 +9,11 @@ result equals the incremental one because both compute each employee's rows from
 log. Stored rows are computed as of the ledger's horizon (the last tick) or, before any
 tick, the head's ``recorded_at`` — a function of the log alone, never of the wall clock.
 
-On a read-only store nothing is saved: catching up computes the touched employees' rows in
-memory and :meth:`Projections.rows` answers from the stored rows with those laid over them,
-so a reader gets the same answer as a writer would, without waiting for the write lock.
+On a read-only store catching up computes the touched employees' rows in memory and
+:meth:`Projections.rows` answers from the stored rows with those laid over them, so a reader
+gets the same answer as a writer would without waiting for the write lock. The reader then
+offers what it computed to the store (:meth:`EventStore.offer_projection`), which saves it
+only if the write lock is free at that instant and the checkpoint has not moved meanwhile.
 """
 
 from __future__ import annotations
@@ -174,10 +176,14 @@ class Projections:
             touched.add(recorded.event.employee_id)
         return touched
 
-    def _compute(self, projection: Projection, employees: set[str], head: int) -> None:
-        self._compute_many([projection], employees, head)
+    def _compute(
+        self, projection: Projection, employees: set[str], head: int, since: int
+    ) -> None:
+        self._compute_many([projection], employees, head, since)
 
-    def _compute_many(self, projections: list[Projection], employees: set[str], head: int) -> None:
+    def _compute_many(
+        self, projections: list[Projection], employees: set[str], head: int, since: int = 0
+    ) -> None:
         """Recompute ``employees`` for several projections from one view each."""
         as_of = stored_as_of(self.ledger)
         stamp = orjson.dumps({"as_of": as_of.isoformat()}).decode()
@@ -195,6 +201,9 @@ class Projections:
             replaced = {*employees, LEDGER_STREAM}
             if self.ledger.store.readonly:
                 self._overlay[projection.name] = (replaced, rows[projection.name], head)
+                self.ledger.store.offer_projection(
+                    projection.name, replaced, rows[projection.name], head, since
+                )
             else:
                 self.ledger.store.projection_replace(
                     projection.name, replaced, rows[projection.name], head
@@ -212,7 +221,7 @@ class Projections:
         if touched is not None and self._stamped_as_of(name) != stored_as_of(self.ledger):
             touched = None  # the instant described moved on: every row may change
         employees = set(self.ledger.employees()) if touched is None else touched - {LEDGER_STREAM}
-        self._compute(projection, employees, head)
+        self._compute(projection, employees, head, checkpoint)
         if progress is not None:
             progress(len(employees))
         return len(employees)

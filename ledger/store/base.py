@@ -378,6 +378,30 @@ class EventStore(ABC):
     def projection_drop(self, name: str) -> None:
         """Forget a projection's rows and checkpoint (for a rebuild)."""
 
+    def offer_projection(
+        self,
+        name: str,
+        employees: Iterable[str],
+        rows: Iterable[tuple[str, str, str]],
+        checkpoint: int,
+        since: int,
+    ) -> bool:
+        """Save rows a reader computed, if nobody else has moved the checkpoint from ``since``.
+
+        A read model is a cache: a store may decline (a read-only store whose write lock is
+        busy right now); the caller keeps its rows in memory either way.
+
+        Returns:
+            Whether the rows were saved.
+        """
+        if self.readonly:
+            return False
+        with self.transaction():
+            if self.projection_checkpoint(name) != since:
+                return False
+            self.projection_replace(name, employees, rows, checkpoint)
+        return True
+
     # -- the contract ----------------------------------------------------------------------
 
     def append(

@@ -654,23 +654,45 @@ class SQLiteStore(EventStore):
         checkpoint: int,
     ) -> None:
         with self.transaction():
-            conn = self._connection()
             try:
-                conn.executemany(
-                    "DELETE FROM projection_rows WHERE name = ? AND employee_id = ?",
-                    [(name, e) for e in employees],
-                )
-                conn.executemany(
-                    "INSERT OR REPLACE INTO projection_rows (name, key, employee_id, value) "
-                    "VALUES (?, ?, ?, ?)",
-                    [(name, key, owner, value) for key, owner, value in rows],
-                )
-                conn.execute(
-                    "INSERT OR REPLACE INTO projection_checkpoints (name, position) VALUES (?, ?)",
-                    (name, checkpoint),
-                )
+                _replace_projection(self._connection(), name, employees, rows, checkpoint)
             except sqlite3.Error as exc:
                 raise StorageError(f"{self.path}: projection {name} not saved: {exc}") from exc
+
+    def offer_projection(
+        self,
+        name: str,
+        employees: Iterable[str],
+        rows: Iterable[tuple[str, str, str]],
+        checkpoint: int,
+        since: int,
+    ) -> bool:
+        """On a read-only store: save through a short-lived writable connection, only if the
+        write lock is free this instant (a reader never waits) and the file may be written."""
+        if not self.readonly:
+            return super().offer_projection(name, employees, rows, checkpoint, since)
+        uri = f"file:{quote(str(Path(self.path).resolve()))}?mode=rw"
+        try:
+            conn = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=0)
+        except sqlite3.Error:
+            return False  # a read-only file or directory: keep the rows in memory
+        try:
+            conn.execute(f"PRAGMA synchronous={self.synchronous}")
+            conn.execute("BEGIN IMMEDIATE")
+            found = conn.execute(
+                "SELECT position FROM projection_checkpoints WHERE name = ?", (name,)
+            ).fetchone()
+            if (int(found[0]) if found else 0) != since:
+                conn.execute("ROLLBACK")
+                return False
+            _replace_projection(conn, name, employees, rows, checkpoint)
+            conn.execute("COMMIT")
+            return True
+        except sqlite3.Error:
+            self._rollback(conn)
+            return False
+        finally:
+            conn.close()
 
     def projection_drop(self, name: str) -> None:
         with self.transaction():
@@ -680,6 +702,28 @@ class SQLiteStore(EventStore):
                 conn.execute("DELETE FROM projection_checkpoints WHERE name = ?", (name,))
             except sqlite3.Error as exc:
                 raise StorageError(f"{self.path}: projection {name} not dropped: {exc}") from exc
+
+
+def _replace_projection(
+    conn: sqlite3.Connection,
+    name: str,
+    employees: Iterable[str],
+    rows: Iterable[tuple[str, str, str]],
+    checkpoint: int,
+) -> None:
+    conn.executemany(
+        "DELETE FROM projection_rows WHERE name = ? AND employee_id = ?",
+        [(name, e) for e in employees],
+    )
+    conn.executemany(
+        "INSERT OR REPLACE INTO projection_rows (name, key, employee_id, value) "
+        "VALUES (?, ?, ?, ?)",
+        [(name, key, owner, value) for key, owner, value in rows],
+    )
+    conn.execute(
+        "INSERT OR REPLACE INTO projection_checkpoints (name, position) VALUES (?, ?)",
+        (name, checkpoint),
+    )
 
 
 def _busy(exc: sqlite3.OperationalError) -> bool:

@@ -1,0 +1,61 @@
+"""Stored read models on a read-only store: answered in memory, saved only when free.
+
+docs/ARCHITECTURE.md, "Read models": a reader never waits for the write lock; what it
+computed is saved if the lock is free at that instant and nobody moved the checkpoint.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from projection_helpers import rude, staff
+
+from ledger import Ledger
+from ledger.projections.store import Projections
+from ledger.testing import ManualClock, instant
+
+
+def _ledger_file(path: Path) -> None:
+    with Ledger.open(path, clock=ManualClock("2027-01-01 00:00")) as ledger:
+        ledger.record([*staff("E1"), *staff("E2"), rude("E1", "2026-07-02 10:00")])
+        ledger.tick(instant("2026-10-01 00:00"))
+
+
+def _checkpoint(path: Path) -> int | None:
+    conn = sqlite3.connect(path)
+    row = conn.execute("SELECT position FROM projection_checkpoints WHERE name = 'payroll'")
+    found = row.fetchone()
+    conn.close()
+    return None if found is None else int(found[0])
+
+
+def _payroll(path: Path) -> list[dict[str, object]]:
+    with Ledger.open(path, readonly=True, clock=ManualClock("2027-01-01 00:00")) as ledger:
+        return list(Projections(ledger).rows("payroll"))
+
+
+def test_a_reader_answers_like_a_writer_and_saves_when_the_lock_is_free(tmp_db: Path) -> None:
+    _ledger_file(tmp_db)
+    assert _checkpoint(tmp_db) is None
+    read = _payroll(tmp_db)
+    with Ledger.open(tmp_db, clock=ManualClock("2027-01-01 00:00")) as ledger:
+        written = list(Projections(ledger).rows("payroll"))
+        head = ledger.store.head()
+    assert read == written and read
+    assert _checkpoint(tmp_db) == head
+
+
+def test_a_reader_saves_nothing_while_another_writer_holds_the_lock(tmp_db: Path) -> None:
+    _ledger_file(tmp_db)
+    holder = sqlite3.connect(tmp_db, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        rows = _payroll(tmp_db)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert rows and {r["employee_id"] for r in rows} == {"E1"}  # E2 owes nothing
+    assert _checkpoint(tmp_db) is None
+    assert _payroll(tmp_db) == rows  # the lock is free now: computed again, and saved
+    assert _checkpoint(tmp_db) is not None

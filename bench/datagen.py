@@ -24,11 +24,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid5
 
 import orjson
 
-__all__ = ["GENERATOR_VERSION", "QUARTER", "Quarter", "generate"]
+__all__ = ["GENERATOR_VERSION", "QUARTER", "Quarter", "generate", "writer_parts"]
 
 GENERATOR_VERSION = 1
 QUARTER = "2026Q3"
@@ -314,3 +314,76 @@ def generate(
         while quarter.events < events:  # the budget was not spent: a busy last afternoon
             write(_phone(gen, gen.rng.choice(gen.names), END, last)[0])
     return quarter
+
+
+WRITERS_NAMESPACE = UUID("6f1c3a52-9d1e-5b7a-8c44-2f0e5d9b1a73")
+"""Namespace of the re-keyed event ids: ``uuid5(WRITERS_NAMESPACE, f"{writer}:{event_id}")``."""
+
+
+def writer_parts(
+    folder: Path,
+    *,
+    writers: int,
+    events: int,
+    employees: int,
+    seed: int = 20260701,
+    ids: str = "v4",
+    imports: int = 1,
+) -> list[list[Path]]:
+    """Disjoint import files for ``writers`` concurrent writers: ``events`` lines each.
+
+    One quarter of ``events`` lines and ``employees`` employees is generated, then written
+    once per writer with its employees re-keyed (``E000001`` becomes ``W1-E000001``), its
+    event ids re-derived with :func:`uuid.uuid5` (references to them in retractions follow)
+    and its task and complaint ids prefixed alike, so the writers share no employee, event,
+    task or complaint. Each writer's copy is cut into ``imports`` files of consecutive lines
+    (the first file holds the hirings). The files are reused when they exist (the folder's
+    name carries every parameter and the generator version).
+
+    Returns:
+        For each writer, its files in import order.
+    """
+    name = f"writers-{writers}x{events}-{employees}-s{seed}-{ids}-i{imports}-g{GENERATOR_VERSION}"
+    target = folder / name
+    paths = [
+        [target / f"w{w + 1}-{i + 1:02d}.jsonl" for i in range(imports)] for w in range(writers)
+    ]
+    if target.is_dir():
+        return paths
+    partial = folder / f"{name}.partial"
+    partial.mkdir(parents=True, exist_ok=True)
+    base = partial / "quarter.jsonl"
+    generate(base, events=events, employees=employees, seed=seed, ids=ids)
+    cuts = [round(events * (i + 1) / imports) for i in range(imports)]
+    for w in range(writers):
+        prefix = f"W{w + 1}-"
+        files = [(partial / p.name).open("wb") for p in paths[w]]
+        try:
+            with base.open("rb") as lines:
+                part = 0
+                for number, line in enumerate(lines):
+                    while number >= cuts[part]:
+                        part += 1
+                    files[part].write(orjson.dumps(_rekey(orjson.loads(line), w + 1, prefix)))
+                    files[part].write(b"\n")
+        finally:
+            for file in files:
+                file.close()
+    base.unlink()
+    partial.rename(target)
+    return paths
+
+
+def _rekey(record: Record, writer: int, prefix: str) -> Record:
+    def new_id(old: str) -> str:
+        return str(uuid5(WRITERS_NAMESPACE, f"{writer}:{old}"))
+
+    record["event_id"] = new_id(record["event_id"])
+    record["employee_id"] = prefix + record["employee_id"]
+    data = record["data"]
+    if "target_event_id" in data:
+        data["target_event_id"] = new_id(data["target_event_id"])
+    for key in ("task_id", "complaint_id"):
+        if key in data:
+            data[key] = prefix + data[key]
+    return record

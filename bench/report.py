@@ -128,6 +128,100 @@ def _notes(row: Row) -> str:
     return "; ".join(parts)
 
 
+def _mb(kb: float) -> str:
+    return f"{kb / 1024:,.0f} MB"
+
+
+def _ms(value: float | None) -> str:
+    if value is None:
+        return "–"
+    return f"{value / 1000:,.1f} s" if value >= 10_000 else f"{value:,.0f} ms"
+
+
+def _writers_notes(row: Row, single: float | None) -> str:
+    runs, imports = row["runs"], row["n"]
+    walls = ", ".join(f"{s:.1f}" for s in row["run_seconds"])
+    parts = [
+        f"{runs} run{'s' if runs > 1 else ''} into a fresh file ({walls} s)",
+        f"{row['waited']} of {imports} imports waited for the lock (`on_wait`)",
+        f"lock held p50 {_ms(row['held']['p50_ms'])}, max {_ms(row['held']['max_ms'])} "
+        f"per import, in all {row['held_total_s']:.1f} s of {row['seconds']:.1f} s",
+        f"validation before the lock p50 {_ms(row['validate']['p50_ms'])}",
+        f"every event stored once ({row['count'] // runs:,} per run, none already present): "
+        + ("yes" if row["stored_once"] else "**NO**"),
+        "`store.verify().ok`: " + ("yes" if row["verify_ok"] else "**NO**"),
+        f"in position order each file holds {'/'.join(map(str, row['writer_blocks']))} "
+        f"runs of one writer's events for {imports // runs} imports (none interleaved)",
+        f"derived {row['derived']:,} per run",
+        f"writers' peak RSS {_mb(row['writers_peak_rss_kb'])} each "
+        f"(together ≤ {_mb(row['writers_peak_rss_sum_kb'])})",
+    ]
+    rate = _rate(row)
+    if rate and single:
+        parts.append(f"{rate / single:.2f} × this run's single-process `ledger import` events/s")
+    return "; ".join(parts)
+
+
+def _threads_notes(row: Row) -> str:
+    one = row.get("sequential", {})
+    rate, alone = _rate(row), _rate(one)
+    parts = [
+        f"{row['present']:,} of {row['expected']:,} events present, "
+        "`ledger.audit.verify(ledger).ok`: " + ("yes" if row["audit_ok"] else "**NO**"),
+        f"{row['waited']} of {row['n']} calls waited for another thread (`on_wait`)",
+        f"lock wait p50 {_ms(row['lock_wait']['p50_ms'])}, p99 {_ms(row['lock_wait']['p99_ms'])}",
+        f"lock held p50 {_ms(row['held']['p50_ms'])}, in all {row['held_total_s']:.1f} s "
+        f"of {row['seconds']:.1f} s",
+        f"first thread done after {row['first_done_s']:.1f} s",
+        f"derived {row['derived']:,}",
+    ]
+    if rate and alone:
+        parts.append(f"**{rate / alone:.2f} ×** the one-thread events/s below")
+    return "; ".join(parts)
+
+
+def _sequential_notes(row: Row) -> str:
+    return "; ".join(
+        [
+            f"{row['present']:,} of {row['expected']:,} events present, "
+            "`ledger.audit.verify(ledger).ok`: " + ("yes" if row["audit_ok"] else "**NO**"),
+            f"lock held in all {row['held_total_s']:.1f} s",
+            f"derived {row['derived']:,}",
+        ]
+    )
+
+
+def _concurrency_table(rows: list[Row], single: float | None) -> list[str]:
+    out = [
+        "| concurrency (issue 10) | events | wall s | CPU s | events/s | percentiles of | n "
+        "| p50 ms | p99 ms | max ms | peak RSS MB | notes |",
+        "|---|--:|--:|--:|--:|---|--:|--:|--:|--:|--:|---|",
+    ]
+    for row in rows:
+        lines = [row]
+        if isinstance(row.get("sequential"), dict):
+            lines.append({**row["sequential"], "peak_rss_kb": row.get("peak_rss_kb")})
+        for line in lines:
+            if "error" in line or "na" in line:
+                notes = _notes(line)
+            elif line is not row:
+                notes = _sequential_notes(line)
+            elif row["step"] == "concurrency-writers":
+                notes = _writers_notes(line, single)
+            else:
+                notes = _threads_notes(line)
+            rate = _rate(line)
+            rss = line.get("peak_rss_kb")
+            out.append(
+                f"| {line['label']} | {_fmt(line.get('count'))} | "
+                f"{_fmt(line.get('seconds'), 1)} | {_fmt(line.get('cpu_seconds'), 1)} | "
+                f"{_fmt(rate)} | {line.get('percentiles_of', '–')} | {_fmt(line.get('n'))} | "
+                f"{_fmt(line.get('p50_ms'), 1)} | {_fmt(line.get('p99_ms'), 1)} | "
+                f"{_fmt(line.get('max_ms'), 1)} | {_fmt(rss / 1024 if rss else None)} | {notes} |"
+            )
+    return out
+
+
 def render(result: dict[str, Any]) -> str:
     """The run as Markdown: machine, throughput table, latency table, targets."""
     params, box, rows = result["params"], result["machine"], result["rows"]
@@ -147,10 +241,13 @@ def render(result: dict[str, Any]) -> str:
         "| notes |",
         "|---|--:|--:|--:|--:|--:|--:|--:|---|",
     ]
-    latencies = []
+    latencies, concurrent = [], []
     for row in rows:
         if row["step"].startswith("latency-"):
             latencies.append(row)
+            continue
+        if row["step"].startswith("concurrency-"):
+            concurrent.append(row)
             continue
         rate = _rate(row)
         out.append(
@@ -176,6 +273,8 @@ def render(result: dict[str, Any]) -> str:
                 f"{_fmt(row.get('peak_rss_kb', 0) / 1024 if 'peak_rss_kb' in row else None)} | "
                 f"{_notes(row)} |"
             )
+    if concurrent:
+        out += ["", *_concurrency_table(concurrent, _rate(by.get("ledger-import")))]
     spans: list[tuple[str, str, Any]] = []  # (first key, last key, commit)
     for row in rows:
         if spans and spans[-1][2] == row.get("commit"):

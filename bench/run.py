@@ -65,6 +65,27 @@ PLAN: tuple[Step, ...] = (
     Step("latency-derive", "latency-derive", "derive(employee)", "ledger", False),
     Step("latency-scorecard", "latency-scorecard", "scorecard(view, 2026Q3)", "ledger", False),
     Step("latency-explain", "latency-explain", "explain(sanction)", "ledger", False),
+    Step(
+        "concurrency-writers",
+        "concurrency-writers",
+        "4 writer processes × 1/4 of the events, one import each, into one file (2 runs)",
+        "writers",
+        options=("--writers", "4", "--imports", "1", "--runs", "2"),
+    ),
+    Step(
+        "concurrency-writers-batched",
+        "concurrency-writers",
+        "4 writer processes × 1/40 of the events in 20 imports each, into one file",
+        "writers-batched",
+        options=("--writers", "4", "--split", "40", "--imports", "20", "--runs", "1"),
+    ),
+    Step(
+        "concurrency-threads",
+        "concurrency-threads",
+        "8 threads sharing one Ledger, 30 record() × 20 events each",
+        "threads",
+        options=("--threads", "8", "--batches", "30", "--batch-events", "20"),
+    ),
 )
 
 
@@ -95,6 +116,14 @@ def run_step(step: Step, data: Path, out: Path, args: argparse.Namespace) -> dic
         str(args.samples),
         "--budget",
         str(args.budget),
+        "--events",
+        str(args.events),
+        "--employees",
+        str(args.employees),
+        "--seed",
+        str(args.seed),
+        "--ids",
+        args.ids,
         *step.options,
     ]
     logs = out / "logs"
@@ -165,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if args.list:
         for step in PLAN:
-            print(f"{step.key:22} {step.label}")
+            print(f"{step.key:28} {step.label}")
         return 0
     chosen = {k.strip() for k in args.steps.split(",") if k.strip()}
     unknown = chosen - {s.key for s in PLAN}
@@ -185,7 +214,7 @@ def main(argv: list[str] | None = None) -> int:
     for step in PLAN:
         if chosen and step.key not in chosen:
             continue
-        print(f"{step.key:22} ...", end="", file=sys.stderr, flush=True)
+        print(f"{step.key:28} ...", end="", file=sys.stderr, flush=True)
         row = run_step(step, data, out, args)
         rows.append(row)
         print(f" {row.get('process_seconds', 0):.1f} s {row.get('error', '')}", file=sys.stderr)

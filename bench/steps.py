@@ -6,22 +6,30 @@ importing modules are excluded), the process's peak RSS read from ``/proc/self/s
 (``VmHWM``, kB) and the peak RSS of any worker processes it waited for
 (``getrusage(RUSAGE_CHILDREN).ru_maxrss``, kB), plus step-specific fields. A step whose API
 is not importable reports ``{"na": "..."}`` instead of numbers.
+
+The concurrency steps (issue 10) report their own ``label``, the events appended as
+``count``, wall time from a common start to the last finish, the writers' CPU time over the
+same section, and ``n`` / ``p50_ms`` / ``p99_ms`` / ``max_ms`` of what ``percentiles_of``
+names (the lock wait per import, or the ``record()`` latency), with their checks.
 """
 
 from __future__ import annotations
 
 import argparse
 import inspect
+import queue
 import random
 import resource
 import statistics
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 import orjson
 
@@ -64,8 +72,12 @@ def _cpu() -> float:
     return time.process_time() + workers.ru_utime + workers.ru_stime
 
 
+def _clock() -> datetime:
+    return CLOCK
+
+
 def _open(args: argparse.Namespace) -> Ledger:
-    return Ledger.open(args.db, clock=lambda: CLOCK, synchronous=args.synchronous)
+    return Ledger.open(args.db, clock=_clock, synchronous=args.synchronous)
 
 
 def _lines(path: Path) -> int:
@@ -240,6 +252,400 @@ def latency_explain(args: argparse.Namespace, timer: Timer) -> Result:
         return _latencies(ids, lambda sid: explain(ledger, sid).to_json(), args, timer)
 
 
+# -- concurrency (issue 10) ------------------------------------------------------------------
+
+
+def _quantiles(samples: list[float]) -> Result:
+    """p50, p99 and max of ``samples`` (seconds) in ms; p99 is the nearest rank, so with
+    fewer than 100 samples it is one of the largest (with 12, the largest)."""
+    ordered = sorted(samples)
+    if not ordered:
+        return {"n": 0}
+    p99 = ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))]
+    return {
+        "n": len(ordered),
+        "p50_ms": statistics.median(ordered) * 1000,
+        "p99_ms": p99 * 1000,
+        "max_ms": ordered[-1] * 1000,
+    }
+
+
+def _remove_db(path: Path) -> None:
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+def _init_db(path: Path, synchronous: str) -> None:
+    """A fresh ledger file, as ``ledger init`` makes it (schema and the default rulebook),
+    adopted at the bench clock like every other row's database."""
+    _remove_db(path)
+    Ledger.open(path, clock=_clock, synchronous=synchronous).close()
+
+
+def _time_transactions(store: Any, spans: list[tuple[float, float, float]]) -> None:
+    """Wrap ``store.transaction`` so that each outermost transaction appends ``(called,
+    acquired, committed)`` on ``time.monotonic()`` (one clock for every process on Linux):
+    acquired - called is the wait for the write lock (``BEGIN IMMEDIATE`` included)."""
+    original = store.transaction
+    local = threading.local()
+
+    @contextmanager
+    def timed() -> Iterator[None]:
+        if getattr(local, "inside", False):
+            with original():
+                yield
+            return
+        called = time.monotonic()
+        with original():
+            acquired = time.monotonic()
+            local.inside = True
+            try:
+                yield
+            finally:
+                local.inside = False
+        spans.append((called, acquired, time.monotonic()))
+
+    store.transaction = timed
+
+
+def _writer(
+    index: int, db: str, parts: list[str], synchronous: str, start: Any, results: Any
+) -> None:
+    """One writer process: open the shared file, say it is ready, wait for the common start
+    (``start``, an event the parent sets once every writer is ready), import its parts."""
+    try:
+        waited: list[float] = []
+        spans: list[tuple[float, float, float]] = []
+        ledger = Ledger.open(
+            db, clock=_clock, synchronous=synchronous, on_wait=lambda: waited.append(1.0)
+        )
+        _time_transactions(ledger.store, spans)
+        imports = []
+        results.put({"writer": index, "ready": True})
+        start.wait()
+        started, cpu = time.monotonic(), time.process_time()
+        for part in parts:
+            before, waits = time.monotonic(), len(waited)
+            report = ledger.import_file(part)
+            called, acquired, committed = spans[-1]
+            imports.append(
+                {
+                    "validate_s": called - before,
+                    "wait_s": acquired - called,
+                    "held_s": committed - acquired,
+                    "waited": len(waited) > waits,
+                    "appended": report.appended,
+                    "present": report.already_present,
+                    "derived": report.derived,
+                }
+            )
+        finished, cpu = time.monotonic(), time.process_time() - cpu
+        ledger.close()
+        results.put(
+            {
+                "writer": index,
+                "started": started,
+                "finished": finished,
+                "cpu_seconds": cpu,
+                "imports": imports,
+                "peak_rss_kb": peak_rss_kb(),
+            }
+        )
+    except BaseException as exc:  # reported by the parent, which would wait otherwise
+        results.put({"writer": index, "error": f"{type(exc).__name__}: {exc}"})
+        raise
+
+
+def _collect(results: Any, processes: list[Any], key: str) -> list[Result]:
+    """One message with ``key`` from every process; raises on a writer's error or death."""
+    found: list[Result] = []
+    while len(found) < len(processes):
+        try:
+            message = results.get(timeout=1)
+        except queue.Empty:
+            dead = [p.exitcode for p in processes if p.exitcode not in (None, 0)]
+            if dead:
+                raise RuntimeError(f"a writer died (exit status {dead[0]})") from None
+            continue
+        if "error" in message:
+            raise RuntimeError(f"writer {message['writer'] + 1} failed: {message['error']}")
+        if key in message:
+            found.append(message)
+    return found
+
+
+def _positions_by_writer(store: Any) -> list[str]:
+    """The writer prefix (``W1-``...) of every stored event in position order; ``""`` for the
+    ledger-wide stream."""
+    rows = store.conn.execute(
+        "SELECT s.employee_id FROM events e JOIN streams s ON s.id = e.stream_id "
+        "ORDER BY e.position"
+    )
+    return [name.split("-", 1)[0] if name.startswith("W") else "" for (name,) in rows]
+
+
+def _check_stored(db: Path, parts: list[Path], appended: int) -> Result:
+    """Every line of ``parts`` stored exactly once, the chain intact, transactions whole."""
+    from ledger.store import SQLiteStore
+
+    wanted: list[bytes] = []
+    for path in parts:
+        with path.open("rb") as lines:
+            wanted += [UUID(orjson.loads(line)["event_id"]).bytes for line in lines]
+    store = SQLiteStore(db, readonly=True)
+    try:
+        found: set[bytes] = set()
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            found.update(
+                bytes(r[0])
+                for r in store.conn.execute(
+                    f"SELECT event_id FROM events WHERE event_id IN ({marks})", chunk
+                )
+            )
+        owners = [w for w in _positions_by_writer(store) if w]
+        blocks = sum(1 for i, w in enumerate(owners) if i == 0 or owners[i - 1] != w)
+        chain = store.verify()
+        return {
+            "lines": len(wanted),
+            "distinct_ids": len(set(wanted)),
+            "stored_once": len(found) == len(set(wanted)) == len(wanted) == appended,
+            "stored_events": store.head(),
+            "writer_blocks": blocks,
+            "verify_ok": chain.ok,
+            "verify_checked": chain.checked,
+        }
+    finally:
+        store.close()
+
+
+def concurrency_writers(args: argparse.Namespace, timer: Timer) -> Result:
+    """``--writers`` processes each import their own share of a quarter into one fresh file,
+    all released at once (a barrier), in ``--imports`` files each, ``--runs`` times.
+
+    Each writer's share is ``--events`` / ``--split`` events of ``--employees`` / ``--split``
+    employees (``--split`` defaults to ``--writers``: together they import one quarter).
+    """
+    import multiprocessing
+
+    import datagen
+
+    writers, runs = args.writers, args.runs
+    split = args.split or writers
+    per_writer = args.events // split
+    parts = datagen.writer_parts(
+        args.db.parent,
+        writers=writers,
+        events=per_writer,
+        employees=max(1, args.employees // split),
+        seed=args.seed,
+        ids=args.ids,
+        imports=args.imports,
+    )
+    context = multiprocessing.get_context("spawn")
+    outcomes: list[Result] = []
+    for _ in range(runs):
+        _init_db(args.db, args.synchronous)
+        start, results = context.Event(), context.Queue()
+        processes = [
+            context.Process(
+                target=_writer,
+                args=(
+                    w,
+                    str(args.db),
+                    [str(p) for p in parts[w]],
+                    args.synchronous,
+                    start,
+                    results,
+                ),
+            )
+            for w in range(writers)
+        ]
+        for process in processes:
+            process.start()
+        _collect(results, processes, "ready")
+        start.set()
+        done = _collect(results, processes, "finished")
+        for process in processes:
+            process.join()
+        appended = sum(i["appended"] for d in done for i in d["imports"])
+        check = _check_stored(args.db, [p for ps in parts for p in ps], appended)
+        outcomes.append(
+            {
+                "seconds": max(d["finished"] for d in done) - min(d["started"] for d in done),
+                "cpu_seconds": sum(d["cpu_seconds"] for d in done),
+                "appended": appended,
+                "present": sum(i["present"] for d in done for i in d["imports"]),
+                "derived": sum(i["derived"] for d in done for i in d["imports"]),
+                "imports": [
+                    i for d in sorted(done, key=lambda d: d["writer"]) for i in d["imports"]
+                ],
+                "writer_peak_rss_kb": [d["peak_rss_kb"] for d in done],
+                **check,
+            }
+        )
+    timer.seconds = sum(o["seconds"] for o in outcomes)
+    timer.cpu_seconds = sum(o["cpu_seconds"] for o in outcomes)
+    imports = [i for o in outcomes for i in o["imports"]]
+    batched = (
+        f" in {args.imports} imports of {per_writer // args.imports:,}" if args.imports > 1 else ""
+    )
+    return {
+        "label": f"{writers} writer processes × {per_writer:,} events{batched} into one file",
+        "count": sum(o["appended"] for o in outcomes),
+        "runs": runs,
+        "writers": writers,
+        "per_writer": per_writer,
+        "imports_per_writer": args.imports,
+        "percentiles_of": "lock wait per import",
+        **_quantiles([i["wait_s"] for i in imports]),
+        "waited": sum(i["waited"] for i in imports),
+        "held": _quantiles([i["held_s"] for i in imports]),
+        "held_total_s": sum(i["held_s"] for i in imports),
+        "validate": _quantiles([i["validate_s"] for i in imports]),
+        "run_seconds": [o["seconds"] for o in outcomes],
+        "derived": outcomes[-1]["derived"],
+        "split": split,
+        "stored_once": all(o["stored_once"] and o["present"] == 0 for o in outcomes),
+        "verify_ok": all(o["verify_ok"] for o in outcomes),
+        "writer_blocks": [o["writer_blocks"] for o in outcomes],
+        "writers_peak_rss_kb": max(kb for o in outcomes for kb in o["writer_peak_rss_kb"]),
+        "writers_peak_rss_sum_kb": max(sum(o["writer_peak_rss_kb"]) for o in outcomes),
+        "outcomes": [{k: v for k, v in o.items() if k != "imports"} for o in outcomes],
+    }
+
+
+def _thread_batches(path: Path, threads: int, batches: int, size: int) -> list[list[list[Any]]]:
+    """For each thread, ``batches`` lists of ``size`` parsed events of its own employees
+    (dealt round-robin in order of appearance: the hirings first), in file order."""
+    from ledger.importer import read_events
+
+    want = batches * size
+    owner: dict[str, int] = {}
+    chosen: list[list[Any]] = [[] for _ in range(threads)]
+    with path.open(encoding="utf-8") as stream:
+        for _, event in read_events(stream, source=str(path)):
+            thread = owner.setdefault(event.employee_id, len(owner) % threads)
+            if len(chosen[thread]) < want:
+                chosen[thread].append(event)
+                if all(len(c) >= want for c in chosen):
+                    break
+    return [[c[i : i + size] for i in range(0, len(c), size)] for c in chosen]
+
+
+def _record_all(ledger: Ledger, plan: list[list[list[Any]]], threads: bool) -> Result:
+    """Record every batch of ``plan``: one thread per entry (released together), or all
+    of them in order on this thread. Wall and CPU time, per-call latencies, reports."""
+    latencies: list[float] = []
+    finished: list[float] = []
+    spans: list[tuple[float, float, float]] = []
+    waits: list[float] = []
+    ledger.store.on_wait = lambda: waits.append(1.0)  # type: ignore[attr-defined]
+    _time_transactions(ledger.store, spans)
+    appended = derived = 0
+    lock = threading.Lock()
+    failures: list[BaseException] = []
+
+    def work(batches: list[list[Any]], barrier: threading.Barrier | None) -> None:
+        nonlocal appended, derived
+        mine: list[float] = []
+        added = made = 0
+        try:
+            if barrier is not None:
+                barrier.wait()
+            for batch in batches:
+                start = time.perf_counter()
+                report = ledger.record(batch)
+                mine.append(time.perf_counter() - start)
+                added, made = added + report.appended, made + report.derived
+        except BaseException as exc:
+            failures.append(exc)
+        with lock:
+            latencies.extend(mine)
+            finished.append(time.perf_counter())
+            appended, derived = appended + added, derived + made
+
+    if threads:
+        barrier = threading.Barrier(len(plan) + 1)
+        workers = [threading.Thread(target=work, args=(b, barrier)) for b in plan]
+        for worker in workers:
+            worker.start()
+        barrier.wait()
+        start, cpu = time.perf_counter(), time.process_time()
+        for worker in workers:
+            worker.join()
+    else:
+        start, cpu = time.perf_counter(), time.process_time()
+        for batches in plan:
+            work(batches, None)
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+    if failures:
+        raise failures[0]
+    return {
+        "seconds": seconds,
+        "cpu_seconds": cpu,
+        "count": appended,
+        "derived": derived,
+        "latency": _quantiles(latencies),
+        "lock_wait": _quantiles([acquired - called for called, acquired, _ in spans]),
+        "held": _quantiles([done - acquired for _, acquired, done in spans]),
+        "held_total_s": sum(done - acquired for _, acquired, done in spans),
+        "waited": len(waits),
+        "first_done_s": min(finished) - start if threads else None,
+    }
+
+
+def _check_recorded(ledger: Ledger, plan: list[list[list[Any]]]) -> Result:
+    from ledger.audit import verify
+
+    ids = [e.event_id.bytes for batches in plan for batch in batches for e in batch]
+    conn = ledger.store.conn  # type: ignore[attr-defined]
+    present = 0
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        present += conn.execute(
+            f"SELECT count(*) FROM events WHERE event_id IN ({marks})", chunk
+        ).fetchone()[0]
+    audit = verify(ledger)
+    return {"expected": len(ids), "present": present, "audit_ok": audit.ok}
+
+
+def concurrency_threads(args: argparse.Namespace, timer: Timer) -> Result:
+    """``--threads`` threads share one ``Ledger`` and each record ``--batches`` batches of
+    ``--batch-events`` events; then the same batches by one thread into another fresh file."""
+    plan = _thread_batches(args.data, args.threads, args.batches, args.batch_events)
+    with Ledger.open(":memory:", clock=_clock) as scratch:  # warm code paths, not the files
+        scratch.record(plan[0][0])
+    _init_db(args.db, args.synchronous)
+    with _open(args) as ledger:
+        shared = _record_all(ledger, plan, threads=True)
+        shared.update(_check_recorded(ledger, plan))
+    alone = args.db.with_name(f"{args.db.stem}-sequential.db")
+    _init_db(alone, args.synchronous)
+    with Ledger.open(alone, clock=_clock, synchronous=args.synchronous) as ledger:
+        one = _record_all(ledger, plan, threads=False)
+        one.update(_check_recorded(ledger, plan))
+    _remove_db(alone)
+    timer.seconds, timer.cpu_seconds = shared.pop("seconds"), shared.pop("cpu_seconds")
+    batches = sum(len(b) for b in plan)
+    return {
+        "label": f"{args.threads} threads sharing one Ledger, {args.batches} record() × "
+        f"{args.batch_events} events each",
+        **shared,
+        "batches": batches,
+        "percentiles_of": "record() latency",
+        **shared.pop("latency"),
+        "sequential": {
+            "label": f"the same {batches} record() calls by one thread (same process)",
+            **one,
+            "percentiles_of": "record() latency",
+            **one.pop("latency"),
+        },
+    }
+
+
 STEPS: dict[str, Callable[[argparse.Namespace, Timer], Result]] = {
     "raw-floor": raw_floor,
     "raw-indexed": raw_indexed,
@@ -254,6 +660,8 @@ STEPS: dict[str, Callable[[argparse.Namespace, Timer], Result]] = {
     "latency-derive": latency_derive,
     "latency-scorecard": latency_scorecard,
     "latency-explain": latency_explain,
+    "concurrency-writers": concurrency_writers,
+    "concurrency-threads": concurrency_threads,
 }
 
 
@@ -275,6 +683,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--samples", type=int, default=200)
     parser.add_argument("--budget", type=float, default=10.0, help="seconds per latency step")
     parser.add_argument("--synchronous", default="FULL", choices=["FULL", "NORMAL"])
+    concurrency = parser.add_argument_group("concurrency steps (issue 10)")
+    concurrency.add_argument("--events", type=int, default=100_000, help="split among writers")
+    concurrency.add_argument("--employees", type=int, default=1_000, help="split among writers")
+    concurrency.add_argument("--seed", type=int, default=20260701)
+    concurrency.add_argument("--ids", choices=["v4", "v7"], default="v4")
+    concurrency.add_argument("--writers", type=int, default=4, help="writer processes")
+    concurrency.add_argument("--imports", type=int, default=1, help="import files per writer")
+    concurrency.add_argument("--runs", type=int, default=1, help="repetitions of the writers")
+    concurrency.add_argument(
+        "--split", type=int, default=0, help="a writer's share is 1/SPLIT (default: --writers)"
+    )
+    concurrency.add_argument("--threads", type=int, default=8, help="threads sharing a Ledger")
+    concurrency.add_argument("--batches", type=int, default=30, help="record() calls per thread")
+    concurrency.add_argument("--batch-events", type=int, default=20, help="events per record()")
     args = parser.parse_args(argv)
     timer = Timer()
     result = STEPS[args.step](args, timer)

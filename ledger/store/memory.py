@@ -9,7 +9,6 @@ and checkpoints all return to what they were when the transaction began.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
@@ -17,6 +16,7 @@ from typing import Any
 from uuid import UUID
 
 from ledger.store.base import EventStore, ReadFilter, Row
+from ledger.store.fairlock import FairLock
 
 __all__ = ["MemoryStore"]
 
@@ -31,7 +31,7 @@ class MemoryStore(EventStore):
         self._streams: dict[str, list[int]] = {}
         self._projections: dict[str, dict[str, tuple[str, str]]] = {}
         self._checkpoints: dict[str, int] = {}
-        self._lock = threading.RLock()
+        self._lock = FairLock()
         self._undo: list[Callable[[], None]] | None = None
         self._depth = 0
 

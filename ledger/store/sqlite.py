@@ -39,6 +39,7 @@ import sqlite_utils
 
 from ledger.errors import StorageError
 from ledger.store.base import EventStore, ReadFilter, Row
+from ledger.store.fairlock import FairLock
 
 __all__ = ["DEFAULT_WRITE_TIMEOUT", "NOT_A_LEDGER", "SCHEMA_VERSION", "SQLiteStore"]
 
@@ -117,7 +118,7 @@ class SQLiteStore(EventStore):
         self._local = threading.local()
         self._conns: dict[int, tuple[threading.Thread, sqlite3.Connection]] = {}
         self._conns_lock = threading.Lock()
-        self._writer = threading.RLock()
+        self._writer = FairLock()  # writers of this process, served in arrival order
         self._closed = False
         self._shared: sqlite3.Connection | None = None
         try:

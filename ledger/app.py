@@ -35,11 +35,11 @@ from ledger.events import (
 )
 from ledger.importer import Format, open_text, read_events
 from ledger.policies.engine import Derivation, derive
+from ledger.policies.grades import employment_quarters, grades_for
+from ledger.policies.payroll import payroll_months
 from ledger.policies.reconcile import reconcile
 from ledger.policies.rulebook import AdoptedRulebook, Rulebook, RulebookSet
 from ledger.policies.status import SanctionState, fold_sanctions
-from ledger.projections.grades import employment_quarters, grades_for
-from ledger.projections.payroll import payroll_months
 from ledger.store import (
     AppendReport,
     ChainReport,

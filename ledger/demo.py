@@ -94,9 +94,9 @@ from ledger.events import (
     WageChanged,
 )
 from ledger.policies.common import zh
+from ledger.policies.grades import LEVELS, LEVELS_ZH
 from ledger.policies.rulebook import Rulebook
 from ledger.policies.status import SanctionState
-from ledger.projections.grades import LEVELS, LEVELS_ZH
 from ledger.projections.registers import department_summary, quota_percent
 from ledger.projections.scorecard import Scorecard, scorecard
 from ledger.projections.view import employee_view

@@ -14,9 +14,9 @@ from html import escape
 from typing import TYPE_CHECKING
 
 from ledger.money import ZERO
-from ledger.projections.grades import LEVELS_ZH
+from ledger.policies.grades import LEVELS_ZH
+from ledger.policies.payroll import payroll_months
 from ledger.projections.measures import attendance_points
-from ledger.projections.payroll import payroll_months
 from ledger.projections.registers import department_summary, quota_percent
 from ledger.projections.scorecard import Scorecard, scorecard
 from ledger.projections.view import EmployeeView, employee_view

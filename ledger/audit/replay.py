@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING, Any
 from ledger.events import EVENT_TYPES, GradeAssigned
 from ledger.money import ZERO
 from ledger.policies.engine import derive
+from ledger.policies.grades import employment_quarters, grades_for
 from ledger.policies.rulebook import AdoptedRulebook, RulebookSet
 from ledger.policies.status import fold_sanctions
-from ledger.projections.grades import employment_quarters, grades_for
 from ledger.store import Recorded
 from ledger.timeutil import COMPANY_TZ, Period, quarter_of
 

@@ -11,7 +11,7 @@ from rich.table import Table
 from ledger.app import Ledger
 from ledger.cli import LedgerContext, fail, handles_errors, out
 from ledger.cli.policy_cmds import emit
-from ledger.projections.grades import LEVELS_ZH
+from ledger.policies.grades import LEVELS_ZH
 from ledger.projections.registers import (
     DepartmentSummary,
     complaint_board,

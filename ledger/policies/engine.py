@@ -39,7 +39,16 @@ from ledger.policies.framework import (
 )
 from ledger.policies.rulebook import RulebookSet
 
-__all__ = ["DEFAULT_RULES", "ESC_01", "ESC_02", "ESC_03", "REC_05", "Derivation", "derive"]
+__all__ = [
+    "DEFAULT_RULES",
+    "ESC_01",
+    "ESC_02",
+    "ESC_03",
+    "GRD_01",
+    "REC_05",
+    "Derivation",
+    "derive",
+]
 
 ESC_01 = RuleInfo("ESC-01", 1, "Two live warnings escalate to a demerit (屡教不改)", ("demerit",))
 ESC_02 = RuleInfo(
@@ -53,6 +62,7 @@ ESC_03 = RuleInfo(
 )
 REC_05 = RuleInfo("REC-05", 1, "A commendation offsets the oldest live warning (嘉奖抵消警告)", ())
 FINES = RuleInfo("PAY-01", 1, "Fine attached to a discipline record (罚款)", ("fine",))
+GRD_01 = RuleInfo("GRD-01", 1, "Quarterly obedience grade 优秀/良好/合格/不合格", ())
 
 
 def _default_rules() -> RuleRegistry:
@@ -79,7 +89,9 @@ def _default_rules() -> RuleRegistry:
         (recognition.TRN_01, recognition.qualification_gate),
     ):
         registry.register(info, fn)
-    for info in (REC_05, ESC_01, ESC_02, ESC_03, FINES):
+    # Applied by the engine's walk (REC-05, ESC, fines) or by the write path at a tick
+    # (GRD-01 grades, PAY-01 payroll closings: ledger.policies.grades and .payroll).
+    for info in (REC_05, ESC_01, ESC_02, ESC_03, FINES, GRD_01):
         registry.register(info)
     return registry
 
@@ -112,6 +124,7 @@ PARAMETER_SECTIONS: dict[str, tuple[str, ...]] = {
     "ESC-02": ("escalation", "fines", "live_months"),
     "ESC-03": ("escalation",),
     "PAY-01": ("fines", "jurisdiction"),
+    "GRD-01": ("grade",),
 }
 """The rulebook sections whose numbers each rule uses (shown by ``ledger rules``)."""
 

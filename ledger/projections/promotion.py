@@ -29,7 +29,7 @@ from typing import Any
 from dateutil.relativedelta import relativedelta
 
 from ledger.events import Event, Hired
-from ledger.projections.grades import employment_span, quarter_grade
+from ledger.policies.grades import employment_span, quarter_grade
 from ledger.projections.measures import (
     counted,
     employed_in,

@@ -22,9 +22,9 @@ from typing import Any
 
 from ledger.events import ComplaintReceived
 from ledger.money import ZERO
+from ledger.policies.grades import LEVELS
 from ledger.policies.rulebook import RulebookSet
 from ledger.projections.complaints import lifecycle
-from ledger.projections.grades import LEVELS
 from ledger.projections.measures import counted, position
 from ledger.projections.scorecard import Scorecard
 from ledger.projections.view import EmployeeView

@@ -26,8 +26,8 @@ from ledger.events import GradeComponent, GradeLevel
 from ledger.money import ZERO
 from ledger.policies.engine import counted_facts
 from ledger.policies.framework import Finding
+from ledger.policies.grades import LEVELS_ZH, employment_span, quarter_grade
 from ledger.projections.complaints import ComplaintStats, complaint_stats
-from ledger.projections.grades import LEVELS_ZH, employment_span, quarter_grade
 from ledger.projections.measures import (
     LiveRecord,
     Qualification,

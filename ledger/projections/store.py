@@ -27,7 +27,7 @@ import orjson
 
 from ledger.errors import UsageError
 from ledger.events import LEDGER_STREAM
-from ledger.projections.payroll import payroll_months
+from ledger.policies.payroll import payroll_months
 from ledger.projections.view import EmployeeView, employee_view
 from ledger.store import ReadFilter
 from ledger.timeutil import month_of, quarter_of
@@ -105,7 +105,7 @@ def register_rows(view: EmployeeView) -> Rows:
 
 def scorecard_rows(view: EmployeeView) -> Rows:
     """One scorecard per quarter of employment up to the stored instant's quarter."""
-    from ledger.projections.grades import employment_span
+    from ledger.policies.grades import employment_span
     from ledger.projections.scorecard import scorecard
 
     span = employment_span(view.facts)

@@ -22,8 +22,8 @@ from hypothesis import strategies as st
 
 from ledger.app import Ledger
 from ledger.events import EVENT_TYPES, Event, GradeAssigned, PayrollClosed
-from ledger.projections.grades import employment_quarters, quarter_grade
-from ledger.projections.payroll import PayrollMonth, payroll_months
+from ledger.policies.grades import employment_quarters, quarter_grade
+from ledger.policies.payroll import PayrollMonth, payroll_months
 from ledger.projections.store import (
     PROJECTIONS,
     Projections,

@@ -22,7 +22,7 @@ import pytest
 
 from ledger.app import Ledger
 from ledger.events import Event, PayrollClosed
-from ledger.projections.payroll import PayrollMonth, payroll_months
+from ledger.policies.payroll import PayrollMonth, payroll_months
 from ledger.projections.store import Projections
 from ledger.projections.view import employee_view
 from ledger.testing import ManualClock, appeal_decided, hired, instant, make, retract

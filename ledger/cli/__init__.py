@@ -1,6 +1,7 @@
 """The ``ledger`` command line: a thin layer over :class:`ledger.app.Ledger`.
 
-Exit codes: 0 success, 1 verification found a problem, 2 bad input or usage.
+Exit codes: 0 success, 1 verification found a problem, 2 bad input or usage, 3 internal
+error (a bug: the message says so; ``LEDGER_DEBUG=1`` shows the traceback).
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 EXIT_PROBLEM = 1
 EXIT_USAGE = 2
+EXIT_INTERNAL = 3
 
 
 class LedgerContext:
@@ -154,4 +156,14 @@ def main(argv: list[str] | None = None) -> Any:
         projection_cmds.register(cli)
         audit_cmds.register(cli)
         demo_cmd.register(cli)
-    return cli.main(args=argv, prog_name="ledger")
+    try:
+        return cli.main(args=argv, prog_name="ledger")
+    except Exception as exc:  # the last guard: no traceback reaches a user
+        if os.environ.get("LEDGER_DEBUG"):
+            raise
+        err.print(f"[bold red]internal error:[/] {escape(type(exc).__name__)}: {escape(str(exc))}")
+        err.print(
+            "This is a bug in ledger, not in your input. Run the command again with "
+            "LEDGER_DEBUG=1 to see the traceback, and report it."
+        )
+        sys.exit(EXIT_INTERNAL)

@@ -9,11 +9,11 @@ from uuid import UUID
 
 import click
 from rich.progress import Progress
-from rich.table import Table
 
 from ledger.audit import explain, replay, verify
 from ledger.audit.bundle import export_bundle, verify_bundle
 from ledger.cli import EXIT_PROBLEM, LedgerContext, err, fail, handles_errors, out
+from ledger.cli.tables import Column, print_table
 from ledger.timeutil import Period
 
 __all__ = ["register"]
@@ -116,34 +116,47 @@ def replay_cmd(state: LedgerContext, period: str, rulebook_file: str | None, fmt
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
     totals = data["totals"]
-    table = Table(title=f"Replay of {report.period} under {report.rulebook}")
-    for column in (
-        "employee",
-        "added",
-        "removed",
-        "changed amount",
-        "grades",
-        "money (recorded -> replayed)",
-    ):
-        table.add_column(column, overflow="fold")
+    # Every cell may name amounts: a narrow terminal wraps them, never cuts them. The widest
+    # (the money) narrows first.
+    columns = (
+        Column("employee"),
+        Column("added", overflow="wrap", shrink=4, min_width=12),
+        Column("removed", overflow="wrap", shrink=5, min_width=12),
+        Column("changed amount", overflow="wrap", shrink=3, min_width=12),
+        Column("grades", overflow="wrap", shrink=2, min_width=12),
+        Column("money (recorded -> replayed)", overflow="wrap", shrink=1, min_width=12),
+    )
+    rows = []
     for e in data["employees"]:
-        money = "; ".join(
-            f"{k} {v['recorded']} -> {v['replayed']}"
-            for k, v in e["money"].items()
-            if v["recorded"] != v["replayed"]
+        rows.append(
+            (
+                e["employee_id"],
+                "\n".join(f"{a['kind']} {a['amount'] or ''} {a['rule_id']}" for a in e["added"]),
+                "\n".join(
+                    f"{a['kind']} {a['amount'] or ''} {a['rule_id']}" for a in e["removed"]
+                ),
+                "\n".join(
+                    f"{a['kind']} {a['recorded_amount']} -> {a['amount']}" for a in e["changed"]
+                ),
+                "\n".join(
+                    f"{g['period']} {(g['recorded'] or {}).get('level')} -> "
+                    f"{g['replayed']['level']}"
+                    for g in e["grades"]
+                ),
+                "; ".join(
+                    f"{k} {v['recorded']} -> {v['replayed']}"
+                    for k, v in e["money"].items()
+                    if v["recorded"] != v["replayed"]
+                ),
+            )
         )
-        table.add_row(
-            e["employee_id"],
-            "\n".join(f"{a['kind']} {a['amount'] or ''} {a['rule_id']}" for a in e["added"]),
-            "\n".join(f"{a['kind']} {a['amount'] or ''} {a['rule_id']}" for a in e["removed"]),
-            "\n".join(f"{a['kind']} {a['recorded_amount']} -> {a['amount']}" for a in e["changed"]),
-            "\n".join(
-                f"{g['period']} {(g['recorded'] or {}).get('level')} -> {g['replayed']['level']}"
-                for g in e["grades"]
-            ),
-            money,
-        )
-    out.print(table)
+    print_table(
+        out,
+        columns,
+        rows,
+        title=f"Replay of {report.period} under {report.rulebook}",
+        empty="no employee differs",
+    )
     money = ", ".join(
         f"{k} {v['recorded']} -> {v['replayed']} ({v['difference']})"
         for k, v in totals["money"].items()

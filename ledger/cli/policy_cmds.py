@@ -12,6 +12,7 @@ import click
 from rich.table import Table
 
 from ledger.cli import LedgerContext, fail, handles_errors, out
+from ledger.cli.tables import Column, Window, paging_options, print_table
 from ledger.policies.engine import DEFAULT_RULES, PARAMETER_SECTIONS
 from ledger.policies.status import SanctionState
 from ledger.timeutil import Period, parse_instant
@@ -54,7 +55,7 @@ def sanction_row(state: SanctionState, at: Any) -> dict[str, Any]:
 
 
 def emit(rows: list[dict[str, Any]], fmt: str, columns: list[str], title: str) -> None:
-    """Print rows as a rich table, JSON or CSV."""
+    """Print rows as a table, JSON or CSV."""
     if fmt == "json":
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
@@ -71,12 +72,12 @@ def emit(rows: list[dict[str, Any]], fmt: str, columns: list[str], title: str) -
             writer.writerow({k: _cell(v) for k, v in row.items()})
         click.echo(buffer.getvalue(), nl=False)
         return
-    table = Table(title=title, show_lines=False)
-    for column in columns:
-        table.add_column(column, overflow="fold")
-    for row in rows:
-        table.add_row(*["" if row[c] is None else str(row[c]) for c in columns])
-    out.print(table)
+    print_table(
+        out,
+        [Column(c, shrink=1) for c in columns],
+        [["" if row[c] is None else str(row[c]) for c in columns] for row in rows],
+        title=title,
+    )
 
 
 def _short(value: Any) -> str:
@@ -126,42 +127,76 @@ def tick(state: LedgerContext, now: str | None) -> None:
     )
 
 
+SANCTION_COLUMNS = (
+    Column("id"),
+    Column("employee"),
+    Column("kind"),
+    Column("amount", align="right"),
+    Column("rule"),
+    Column("issued"),
+    Column("status"),
+    Column("why", shrink=1),
+)
+
+
+def _sanction_cells(state: SanctionState, at: Any) -> tuple[str, ...]:
+    """One consequence as the cells of the table: what :func:`sanction_row` says, shorter."""
+    issued = state.issued
+    return (
+        str(issued.sanction_id)[:8],
+        state.employee_id,
+        issued.kind,
+        "" if issued.amount is None else format(issued.amount, "f"),
+        issued.rule_id,
+        issued.effective_at.isoformat()[:16].replace("T", " "),
+        state.status(at),
+        issued.basis.summary,
+    )
+
+
 @click.command()
 @click.option("--employee", "-e", help="Only this employee.")
 @click.option("--period", "-p", help="Issued within 2026Q3, 2026-07 or 2026.")
 @click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
+@paging_options
 @click.pass_obj
 @handles_errors
-def sanctions(state: LedgerContext, employee: str | None, period: str | None, fmt: str) -> None:
+def sanctions(
+    state: LedgerContext,
+    employee: str | None,
+    period: str | None,
+    fmt: str,
+    limit: int | None,
+    offset: int,
+) -> None:
     """List recorded consequences with their status (active/voided/revoked/expired).
+
+    They come in the order they took effect; --offset and --limit page through them.
 
     \b
     Examples:
       ledger sanctions --period 2026Q3
       ledger sanctions -e E1001 --format json
+      ledger sanctions --limit 50 --offset 50
     """
     ledger = state.open()
     chosen = Period.parse(period) if period else None
     now = ledger.now()
-    rows = [sanction_row(s, now) for s in ledger.sanctions(employee, chosen)]
+    window = Window(offset, limit)
+    states = ledger.sanctions(employee, chosen)
+    shown = window.slice(states)
     if fmt != "table":
-        emit(rows, fmt, [], "Consequences")
+        header = list(sanction_row(states[0], now)) if states else []
+        emit([sanction_row(s, now) for s in shown], fmt, header, "Consequences")
         return
-    table = Table(title=f"Consequences ({len(rows)})")
-    for column in ("id", "employee", "kind", "amount", "rule", "issued", "status", "why"):
-        table.add_column(column, overflow="fold", no_wrap=column != "why")
-    for row in rows:
-        table.add_row(
-            row["sanction_id"][:8],
-            row["employee_id"],
-            row["kind"],
-            row["amount"] or "",
-            row["rule_id"],
-            row["issued_at"][:16].replace("T", " "),
-            row["status"],
-            row["summary"],
-        )
-    out.print(table)
+    print_table(
+        out,
+        SANCTION_COLUMNS,
+        [_sanction_cells(s, now) for s in shown],
+        title=f"Consequences ({len(states):,})",
+        footer=window.footer(len(states), len(shown)),
+        empty="no consequences" if not states else "no consequences in this window",
+    )
 
 
 @click.command()

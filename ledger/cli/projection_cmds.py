@@ -11,6 +11,7 @@ from rich.table import Table
 from ledger.app import Ledger
 from ledger.cli import LedgerContext, fail, handles_errors, out
 from ledger.cli.policy_cmds import emit
+from ledger.cli.tables import RED, Column, Window, paging_options, print_table
 from ledger.policies.grades import LEVELS_ZH
 from ledger.projections.registers import (
     DepartmentSummary,
@@ -157,24 +158,36 @@ def scorecard_cmd(
 
 
 def _print_departments(summaries: tuple[DepartmentSummary, ...]) -> None:
-    table = Table(title="Departments")
-    columns = ("department", "quarter", "n", "excellent", "good", "qualified", "unqualified")
-    for column in (*columns, "ungraded", "quota", "over", "fines", "compensation", "bonuses"):
-        table.add_column(column, overflow="fold")
-    for s in summaries:
-        table.add_row(
-            s.department,
-            s.quarter,
-            str(s.employees),
-            *(str(s.final[k]) for k in ("excellent", "good", "qualified", "unqualified")),
-            str(s.final["ungraded"]),
-            f"{s.quota} ({s.quota_percent} %)",
-            f"+{s.excess}" if s.excess else "",
-            format(s.fines_total, "f"),
-            format(s.compensation_total, "f"),
-            format(s.bonuses_total, "f"),
-        )
-    out.print(table)
+    levels = ("excellent", "good", "qualified", "unqualified", "ungraded")
+    columns = (
+        Column("department", shrink=1),
+        Column("quarter"),
+        Column("n", align="right"),
+        *(Column(level, align="right") for level in levels),
+        Column("quota", align="right"),
+        Column("over", align="right"),
+        *(Column(money, align="right") for money in ("fines", "compensation", "bonuses")),
+    )
+    print_table(
+        out,
+        columns,
+        [
+            (
+                s.department,
+                s.quarter,
+                str(s.employees),
+                *(str(s.final[k]) for k in levels),
+                f"{s.quota} ({s.quota_percent} %)",
+                f"+{s.excess}" if s.excess else "",
+                format(s.fines_total, "f"),
+                format(s.compensation_total, "f"),
+                format(s.bonuses_total, "f"),
+            )
+            for s in summaries
+        ],
+        title="Departments",
+        empty="no departments",
+    )
     for s in summaries:
         if s.over_quota and not s.calibrated:
             out.print(
@@ -185,6 +198,34 @@ def _print_departments(summaries: tuple[DepartmentSummary, ...]) -> None:
             out.print(f"[yellow]calibrated[/] {c.employee_id}: excellent -> good. {c.reason}")
 
 
+SCORECARD_COLUMNS = (
+    Column("employee"),
+    Column("department", shrink=2),
+    Column("grade"),
+    *(Column(c, align="right") for c in ("score", "points", "live", "fines", "bonuses", "SLA %")),
+    Column("qualification", shrink=3),
+    Column("promotion", shrink=1),
+)
+
+
+def _scorecard_cells(card: Scorecard) -> tuple[str, ...]:
+    row = card.row()
+    return (
+        card.employee_id,
+        card.department or "",
+        f"{card.grade.period} {card.grade.level or '—'}"
+        + (f" (was {card.grade.calibrated_from})" if card.grade.calibrated_from else ""),
+        "" if card.grade.score is None else str(card.grade.score),
+        row["attendance_points"],
+        str(row["live_records"]),
+        row["fines_total"],
+        row["bonuses_total"],
+        row["sla_compliance_percent"] or "",
+        row["qualification"],
+        "eligible" if card.promotion.eligible else ", ".join(card.promotion.codes),
+    )
+
+
 @click.command(name="scorecards")
 @click.option("--period", "-p", required=True, help="2026Q3, 2026-07 or 2026.")
 @click.option("--department", "-d", help="Only this department.")
@@ -192,6 +233,7 @@ def _print_departments(summaries: tuple[DepartmentSummary, ...]) -> None:
 @click.option("--as-of", "as_of", help="Valid time (ISO 8601); default now.")
 @click.option("--known-at", "known_at", help="Transaction time: only what was recorded by then.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table")
+@paging_options
 @click.pass_obj
 @handles_errors
 def scorecards_cmd(
@@ -202,16 +244,20 @@ def scorecards_cmd(
     as_of: str | None,
     known_at: str | None,
     fmt: str,
+    limit: int | None,
+    offset: int,
 ) -> None:
     """Every employee's scorecard for a period, with the department summary and quota check.
 
     At most 20 % excellent per department (rounded down, at least 1) is reported; --calibrate
-    demotes the lowest-scoring excess excellents to good.
+    demotes the lowest-scoring excess excellents to good. Scorecards come by employee id;
+    --offset and --limit page through them (the department summary still counts everyone).
 
     \b
     Examples:
       ledger scorecards --period 2026Q3
       ledger scorecards --period 2026Q3 --department front-desk --calibrate --format json
+      ledger scorecards --period 2026Q3 --limit 20 --offset 40
     """
     ledger = state.open()
     chosen = Period.parse(period)
@@ -225,52 +271,59 @@ def scorecards_cmd(
     quarter, _ = grade_quarters(chosen, moment or ledger.now())
     rulebooks = ledger.ledger_state(known)[0] if known else ledger.rulebooks()
     report = department_summary(cards, quota_percent(rulebooks, quarter), calibrate=calibrate)
+    window = Window(offset, limit)
+    shown = window.slice(report.scorecards)
     if fmt == "json":
         payload = {
-            "scorecards": [c.to_json() for c in report.scorecards],
+            "scorecards": [c.to_json() for c in shown],
             "departments": [s.to_json() for s in report.departments],
         }
         click.echo(json.dumps(payload, ensure_ascii=False, indent=2))
         return
-    rows = [c.row() for c in report.scorecards]
     if fmt == "csv":
-        emit(rows, fmt, [], "Scorecards")
+        header = list(report.scorecards[0].row()) if report.scorecards else []
+        emit([c.row() for c in shown], fmt, header, "Scorecards")
         return
-    table = Table(title=f"Scorecards {chosen.label} ({len(rows)})")
-    columns = ("employee", "department", "grade", "score", "points", "live", "fines", "bonuses")
-    for column in (*columns, "SLA %", "qualification", "promotion"):
-        table.add_column(column, overflow="fold")
-    for card, row in zip(report.scorecards, rows, strict=True):
-        table.add_row(
-            card.employee_id,
-            card.department or "",
-            f"{card.grade.period} {card.grade.level or '—'}"
-            + (f" (was {card.grade.calibrated_from})" if card.grade.calibrated_from else ""),
-            "" if card.grade.score is None else str(card.grade.score),
-            row["attendance_points"],
-            str(row["live_records"]),
-            row["fines_total"],
-            row["bonuses_total"],
-            row["sla_compliance_percent"] or "",
-            row["qualification"],
-            "eligible" if card.promotion.eligible else ", ".join(card.promotion.codes),
-        )
-    out.print(table)
+    total = len(report.scorecards)
+    print_table(
+        out,
+        SCORECARD_COLUMNS,
+        [_scorecard_cells(card) for card in shown],
+        title=f"Scorecards {chosen.label} ({total:,})",
+        footer=window.footer(total, len(shown)),
+        empty="no scorecards" if not total else "no scorecards in this window",
+    )
     _print_departments(report.departments)
+
+
+COMPLAINT_COLUMNS = (
+    Column("complaint"),
+    Column("handler"),
+    Column("department", shrink=1),
+    Column("received"),
+    Column("reply"),
+    Column("resolution"),
+)
 
 
 @click.command(name="complaints")
 @click.option("--now", "now", help="Judge the clocks at this time (ISO 8601); default now.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+@paging_options
 @click.pass_obj
 @handles_errors
-def complaints_cmd(state: LedgerContext, now: str | None, fmt: str) -> None:
+def complaints_cmd(
+    state: LedgerContext, now: str | None, fmt: str, limit: int | None, offset: int
+) -> None:
     """The complaint board: open complaints, their handler, time left on each deadline.
+
+    The most urgent come first; --offset and --limit page through them.
 
     \b
     Examples:
       ledger complaints
       ledger complaints --now 2026-09-30T18:00:00+08:00 --format json
+      ledger complaints --limit 20
     """
     ledger = state.open()
     moment = _instant(now, "--now") or ledger.now()
@@ -281,24 +334,33 @@ def complaints_cmd(state: LedgerContext, now: str | None, fmt: str) -> None:
         }
     )
     board = complaint_board((employee_view(ledger, h, as_of=moment) for h in handlers), moment)
+    window = Window(offset, limit)
+    shown = window.slice(board)
     if fmt == "json":
-        click.echo(json.dumps([c.to_json() for c in board], ensure_ascii=False, indent=2))
+        click.echo(json.dumps([c.to_json() for c in shown], ensure_ascii=False, indent=2))
         return
-    table = Table(title=f"Open complaints at {moment.strftime('%Y-%m-%d %H:%M')} ({len(board)})")
-    for column in ("complaint", "handler", "department", "received", "reply", "resolution"):
-        table.add_column(column, overflow="fold")
-    for c in board:
+    cells = []
+    for c in shown:
         reply, resolve = c.reply_left, c.resolve_left
-        table.add_row(
-            c.complaint_id,
-            c.handler,
-            c.department or "",
-            c.received_at.strftime("%Y-%m-%d %H:%M"),
-            "replied" if c.replied_at else (readable(reply) if reply is not None else "?"),
-            readable(resolve) if resolve is not None else "?",
-            style="red" if c.overdue else None,
+        cells.append(
+            (
+                c.complaint_id,
+                c.handler,
+                c.department or "",
+                c.received_at.strftime("%Y-%m-%d %H:%M"),
+                "replied" if c.replied_at else (readable(reply) if reply is not None else "?"),
+                readable(resolve) if resolve is not None else "?",
+            )
         )
-    out.print(table)
+    print_table(
+        out,
+        COMPLAINT_COLUMNS,
+        cells,
+        title=f"Open complaints at {moment.strftime('%Y-%m-%d %H:%M')} ({len(board):,})",
+        footer=window.footer(len(board), len(shown)),
+        styles=[RED if c.overdue else None for c in shown],
+        empty="no open complaints" if not board else "no open complaints in this window",
+    )
 
 
 def register(group: click.Group) -> None:

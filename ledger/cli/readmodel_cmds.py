@@ -7,32 +7,56 @@ from pathlib import Path
 
 import click
 from rich.progress import Progress
-from rich.table import Table
 
 from ledger.cli import LedgerContext, err, handles_errors, out
 from ledger.cli.policy_cmds import FORMATS, emit
+from ledger.cli.tables import Column, Window, paging_options, print_table
 from ledger.projections.store import Projections
 from ledger.timeutil import Period
 
 __all__ = ["register"]
 
 
+PAYROLL_COLUMNS = (
+    "employee_id",
+    "month",
+    "wage",
+    "cap",
+    "due",
+    "deducted",
+    "carried",
+    "refunded",
+    "bonuses",
+    "closed",
+)
+
+
 @click.command()
 @click.option("--employee", "-e", help="Only this employee.")
 @click.option("--period", "-p", help="Only months within 2026Q3, 2026-07 or 2026.")
 @click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
+@paging_options
 @click.pass_obj
 @handles_errors
-def payroll(state: LedgerContext, employee: str | None, period: str | None, fmt: str) -> None:
+def payroll(
+    state: LedgerContext,
+    employee: str | None,
+    period: str | None,
+    fmt: str,
+    limit: int | None,
+    offset: int,
+) -> None:
     """Monthly deductions: due, deducted (capped), carried, refunded, bonuses.
 
     Deductions are capped at 20 % of the wage and never below the minimum wage
     (工资支付暂行规定 第16条); months the last tick passed are closed and never recomputed.
+    Rows come by month, then employee; --offset and --limit page through them.
 
     \b
     Examples:
       ledger payroll --period 2026Q3
       ledger payroll -e E1001 --format json
+      ledger payroll --period 2026Q3 --limit 100
     """
     ledger = state.open()
     chosen = Period.parse(period) if period else None
@@ -42,29 +66,22 @@ def payroll(state: LedgerContext, employee: str | None, period: str | None, fmt:
         if chosen is None or Period.parse(r["month"]).start in chosen
     ]
     rows.sort(key=lambda r: (r["month"], r["employee_id"]))
+    window = Window(offset, limit)
+    shown = window.slice(rows)
     if fmt != "table":
-        emit(rows, fmt, [], "Payroll")
+        emit(list(shown), fmt, list(rows[0]) if rows else [], "Payroll")
         return
-    table = Table(title=f"Payroll ({len(rows)} employee-months)")
-    columns = (
-        "employee_id",
-        "month",
-        "wage",
-        "cap",
-        "due",
-        "deducted",
-        "carried",
-        "refunded",
-        "bonuses",
-        "closed",
+    print_table(
+        out,
+        [
+            Column(c, align="left" if c in ("employee_id", "month") else "right")
+            for c in PAYROLL_COLUMNS
+        ],
+        [["" if row[c] is None else str(row[c]) for c in PAYROLL_COLUMNS] for row in shown],
+        title=f"Payroll ({len(rows):,} employee-months)",
+        footer=window.footer(len(rows), len(shown)),
+        empty="no payroll rows" if not rows else "no payroll rows in this window",
     )
-    for column in columns:
-        table.add_column(
-            column, justify="right" if column not in ("employee_id", "month") else "left"
-        )
-    for row in rows:
-        table.add_row(*["" if row[c] is None else str(row[c]) for c in columns])
-    out.print(table)
 
 
 @click.command()

@@ -25,8 +25,8 @@ import pytest
 from ledger.app import Ledger
 from ledger.events import Event, GradeAssigned
 from ledger.policies.engine import Derivation, derive
-from ledger.policies.rulebook import AdoptedRulebook, Rulebook, RulebookSet
 from ledger.policies.grades import Grade, employment_quarters, quarter_grade
+from ledger.policies.rulebook import AdoptedRulebook, Rulebook, RulebookSet
 from ledger.testing import ManualClock, appeal_decided, hired, instant, make, retract
 from ledger.timeutil import Period
 

@@ -12,8 +12,11 @@ from ledger.app import Ledger
 from ledger.cli import LedgerContext, fail, handles_errors, out
 from ledger.cli.policy_cmds import emit
 from ledger.cli.tables import RED, Column, Window, paging_options, print_table
+from ledger.events import Event
 from ledger.policies.grades import LEVELS_ZH
 from ledger.projections.registers import (
+    BOARD_TYPES,
+    ComplaintStream,
     DepartmentSummary,
     complaint_board,
     department_summary,
@@ -327,13 +330,21 @@ def complaints_cmd(
     """
     ledger = state.open()
     moment = _instant(now, "--now") or ledger.now()
-    handlers = sorted(
-        {
-            r.event.employee_id
-            for r in ledger.store.read(types=frozenset({"service.complaint_received"}))
-        }
+    # One pass over the type index, no derivation: the board needs complaints, their steps,
+    # retractions and positions, nothing the rules derive.
+    streams: dict[str, list[Event]] = {}
+    for recorded in ledger.store.read(types=BOARD_TYPES):
+        if recorded.event.occurred_at <= moment:
+            streams.setdefault(recorded.event.employee_id, []).append(recorded.event)
+    rulebooks = ledger.rulebooks()
+    board = complaint_board(
+        (
+            ComplaintStream(handler, tuple(facts), rulebooks)
+            for handler, facts in sorted(streams.items())
+            if any(f.type == "service.complaint_received" for f in facts)
+        ),
+        moment,
     )
-    board = complaint_board((employee_view(ledger, h, as_of=moment) for h in handlers), moment)
     window = Window(offset, limit)
     shown = window.slice(board)
     if fmt == "json":

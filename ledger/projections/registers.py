@@ -18,22 +18,24 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
-from ledger.events import ComplaintReceived
+from ledger.events import ComplaintReceived, Event
 from ledger.money import ZERO
 from ledger.policies.grades import LEVELS
 from ledger.policies.rulebook import RulebookSet
 from ledger.projections.complaints import lifecycle
 from ledger.projections.measures import counted, position
 from ledger.projections.scorecard import Scorecard
-from ledger.projections.view import EmployeeView
 from ledger.timeutil import Period
 
 __all__ = [
+    "BOARD_TYPES",
     "Calibration",
+    "ComplaintStream",
     "DepartmentReport",
     "DepartmentSummary",
+    "HandlerFacts",
     "OpenComplaint",
     "complaint_board",
     "department_summary",
@@ -107,8 +109,51 @@ class OpenComplaint:
         }
 
 
-def complaint_board(views: Iterable[EmployeeView], now: datetime) -> list[OpenComplaint]:
-    """Open complaints at ``now`` over ``views``, the nearest resolution deadline first."""
+class HandlerFacts(Protocol):
+    """What the board reads of one handler (an :class:`EmployeeView` has it all)."""
+
+    @property
+    def employee_id(self) -> str:
+        """The handler."""
+
+    @property
+    def facts(self) -> Sequence[Event]:
+        """At least the handler's facts of :data:`BOARD_TYPES`."""
+
+    @property
+    def rulebooks(self) -> RulebookSet:
+        """Every adopted rulebook (their deadlines)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ComplaintStream:
+    """One handler's facts of :data:`BOARD_TYPES`: enough for the board, no derivation."""
+
+    employee_id: str
+    facts: tuple[Event, ...]
+    rulebooks: RulebookSet
+
+
+BOARD_TYPES = frozenset(
+    {
+        "service.complaint_received",
+        "service.complaint_replied",
+        "service.complaint_resolved",
+        "service.complaint_dismissed",
+        "correction.retracted",
+        "employee.hired",
+        "employee.transferred",
+    }
+)
+"""The types the complaint board reads: complaints, their steps, retractions, positions."""
+
+
+def complaint_board(views: Iterable[HandlerFacts], now: datetime) -> list[OpenComplaint]:
+    r"""Open complaints at ``now`` over ``views``, the nearest resolution deadline first.
+
+    ``views`` may be :class:`EmployeeView`\ s or the much cheaper :class:`ComplaintStream`\ s
+    (read through the type index: no derivation), with the same result.
+    """
     board: list[OpenComplaint] = []
     for view in views:
         facts = [f for f in counted(view.facts) if f.occurred_at <= now]

@@ -9,6 +9,8 @@ from projection_helpers import build, card, meeting_missed, rude, staff, view
 
 from ledger.events import Event
 from ledger.projections.registers import (
+    BOARD_TYPES,
+    ComplaintStream,
     complaint_board,
     department_summary,
     excellent_quota,
@@ -159,3 +161,27 @@ def test_the_board_shows_open_complaints_with_time_left_on_each_deadline() -> No
 )
 def test_readable_time_left(delta: timedelta, text: str) -> None:
     assert readable(delta) == text
+
+
+def test_the_board_from_type_index_streams_equals_the_board_from_views() -> None:
+    wrong = complaint_received("E2", "2026-07-01 07:00", complaint_id="C0")
+    ledger = build(
+        [
+            *staff("E2", department="complaints"),
+            complaint_received("E2", "2026-07-01 10:00", complaint_id="C1"),
+            make("service.complaint_replied", "E2", "2026-07-01 11:00", complaint_id="C1"),
+            wrong,
+            retract(wrong),
+            rude("E2", "2026-07-01 12:00"),
+            complaint_received("E5", "2026-07-02 08:30", complaint_id="C5"),
+        ],
+        tick=None,
+    )
+    now = instant("2026-07-02 09:00")
+    streams: dict[str, list[Event]] = {}
+    for recorded in ledger.store.read(types=BOARD_TYPES):
+        streams.setdefault(recorded.event.employee_id, []).append(recorded.event)
+    light = [ComplaintStream(e, tuple(f), ledger.rulebooks()) for e, f in sorted(streams.items())]
+    full = [view(ledger, e, "2026-07-02 09:00") for e in ("E2", "E5")]
+    assert complaint_board(light, now) == complaint_board(full, now)
+    assert [c.complaint_id for c in complaint_board(light, now)] == ["C1", "C5"]

@@ -8,14 +8,13 @@ they are (rule, kind, causes, issue time), not by id (ids include the rulebook v
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from ledger.audit.pool import EmployeePool
 from ledger.events import EVENT_TYPES, GradeAssigned
 from ledger.money import ZERO
 from ledger.policies.engine import derive
@@ -132,7 +131,8 @@ def replay(
 
     Args:
         workers: processes to use; employees partition cleanly, so a SQLite ledger with
-            many employees is replayed on every core (default: all cores from 500 up).
+            many employees is replayed on every core (default: all cores from 500 employees
+            up; see :mod:`ledger.audit.pool`).
     """
     if document is None:
         books = ledger.rulebooks()
@@ -145,23 +145,9 @@ def replay(
         label = f"{proposed.rulebook.id} v{proposed.rulebook.version} ({proposed.sha256[:12]})"
     horizon = ledger.horizon()
     now = horizon or period.start.replace(year=1970, tzinfo=COMPANY_TZ)
-    diffs: list[EmployeeDiff] = []
-    employees = ledger.employees()
-    path = getattr(ledger.store, "path", None)
-    if workers is None:
-        workers = min(os.cpu_count() or 1, 8) if len(employees) >= 500 else 1
-    if workers > 1 and isinstance(path, str) and path != ":memory:":
-        chunks = [employees[i::workers] for i in range(workers)]
-        with ProcessPoolExecutor(workers) as pool:
-            parts = pool.map(
-                _replay_chunk, [(path, c, books, period, now, horizon) for c in chunks]
-            )
-            diffs = sorted((d for part in parts for d in part), key=lambda d: d.employee_id)
-    else:
-        diffs = [
-            _employee_diff(e, list(ledger.store.read(employee_id=e)), books, period, now, horizon)
-            for e in employees
-        ]
+    params: _Params = (books, period, now, horizon)
+    with EmployeePool(ledger, ledger.employees(), _diff_of, params, workers=workers) as pool:
+        diffs = pool.results()
     return ReplayReport(period.label, label, tuple(diffs))
 
 
@@ -236,19 +222,9 @@ def _employee_diff(
     return diff
 
 
-ChunkArgs = tuple[str, list[str], RulebookSet, Period, datetime, "datetime | None"]
+_Params = tuple[RulebookSet, Period, datetime, "datetime | None"]
 
 
-def _replay_chunk(args: ChunkArgs) -> list[EmployeeDiff]:
-    """Worker: open the database read-side and replay a share of the employees."""
-    from ledger.store import SQLiteStore
-
-    path, employees, books, period, now, horizon = args
-    store = SQLiteStore(path)
-    try:
-        return [
-            _employee_diff(e, list(store.read(employee_id=e)), books, period, now, horizon)
-            for e in employees
-        ]
-    finally:
-        store.close()
+def _diff_of(ledger: Ledger, employee_id: str, params: _Params) -> EmployeeDiff:
+    """One employee's diff, read from ``ledger`` (in a worker process or not)."""
+    return _employee_diff(employee_id, list(ledger.store.read(employee_id=employee_id)), *params)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from ledger.audit.pool import PARALLEL_FROM, EmployeePool
 from ledger.events import (
     GradeAssigned,
     SanctionIssued,
@@ -154,18 +155,35 @@ def _differences(ledger: Ledger, employee_id: str) -> list[Discrepancy]:
     return found
 
 
-def verify(ledger: Ledger) -> VerifyReport:
+def _check(ledger: Ledger, employee_id: str, _: None) -> list[Discrepancy]:
+    """Everything wrong with one employee's recorded consequences (in a worker or not)."""
+    found = [_describe(employee_id, event.data) for event in ledger.pending(employee_id)]
+    found += _differences(ledger, employee_id)
+    return found
+
+
+def verify(
+    ledger: Ledger, *, workers: int | None = None, parallel_from: int = PARALLEL_FROM
+) -> VerifyReport:
     """Check the chain, then re-derive every employee and compare with what is recorded.
 
     A broken chain stops there: nothing after it can be trusted to re-derive.
+
+    Employees are re-derived on worker processes, each reading the file read-only, when
+    the ledger is a SQLite file with many employees (see :mod:`ledger.audit.pool`); they
+    start at once and the chain is walked here meanwhile. The report is the same either way.
+
+    Args:
+        workers: processes to re-derive on (default: every CPU from ``parallel_from``
+            employees on, else this process only).
+        parallel_from: employees from which the default is to use every CPU.
     """
-    chain = ledger.store.verify()
-    if not chain.ok:
-        return VerifyReport(chain, (), 0)
-    found: list[Discrepancy] = []
     employees = ledger.employees()
-    for employee_id in employees:
-        for event in ledger.pending(employee_id):
-            found.append(_describe(employee_id, event.data))
-        found += _differences(ledger, employee_id)
-    return VerifyReport(chain, tuple(found), len(employees))
+    with EmployeePool(
+        ledger, employees, _check, None, workers=workers, parallel_from=parallel_from
+    ) as pool:
+        chain = ledger.store.verify()
+        if not chain.ok:
+            return VerifyReport(chain, (), 0)
+        found = tuple(d for part in pool.results() for d in part)
+    return VerifyReport(chain, found, len(employees))

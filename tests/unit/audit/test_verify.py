@@ -12,7 +12,9 @@ import hashlib
 import json
 import sqlite3
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
@@ -27,7 +29,8 @@ from audit_helpers import (
 )
 
 from ledger.app import Ledger
-from ledger.audit import verify
+from ledger.audit import VerifyReport, verify
+from ledger.audit import pool as pool
 
 
 @pytest.fixture
@@ -201,3 +204,99 @@ def test_editing_a_rulebook_and_rehashing_everything_still_fails(
             "E03",
         }
         assert len(amounts) == 3
+
+
+# -- re-deriving on worker processes gives exactly the sequential report ----------------------
+
+
+@pytest.fixture
+def pools(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Count the process pools started, with two CPUs available whatever the machine has."""
+    started: list[int] = []
+
+    class Counted(ProcessPoolExecutor):
+        def __init__(self, workers: int, **kwargs: Any) -> None:
+            started.append(workers)
+            super().__init__(workers, **kwargs)
+
+    monkeypatch.setattr(pool, "ProcessPoolExecutor", Counted)
+    monkeypatch.setattr(pool, "available_cpus", lambda: 2)
+    return started
+
+
+def _same_in_parallel(ledger: Ledger, pools: list[int]) -> VerifyReport:
+    sequential = verify(ledger, workers=1)
+    assert pools == []
+    parallel = verify(ledger, parallel_from=2)  # six employees: the threshold forces it
+    assert pools == [2]
+    assert parallel == sequential
+    assert parallel.to_json() == sequential.to_json()
+    return parallel
+
+
+def test_verifying_in_parallel_an_intact_ledger(
+    on_disk: tuple[Path, Quarter], pools: list[int]
+) -> None:
+    db, quarter = on_disk
+    with reopened(db, quarter) as ledger:
+        report = _same_in_parallel(ledger, pools)
+        assert report.ok
+        assert report.employees == 6
+
+
+def test_verifying_in_parallel_a_tampered_ledger(
+    on_disk: tuple[Path, Quarter], pools: list[int]
+) -> None:
+    db, quarter = on_disk
+    with reopened(db, quarter) as ledger:
+        (fine,) = [s for s in ledger.sanctions("E05") if s.issued.kind == "fine"]
+    with tampering(db) as conn:
+        _edit_rulebook(conn, keep_hash_consistent=True)  # E01-E03: wrong amounts and sha256
+        delete_and_rehash(conn, sanction_row(conn, fine.sanction_id).position)  # E05
+    with Ledger.open(db, clock=quarter.clock, adopt_default=False, readonly=True) as ledger:
+        report = _same_in_parallel(ledger, pools)
+        assert report.chain.ok
+        by = [d.employee_id for d in report.discrepancies]
+        assert by == sorted(by)
+        assert {"E01", "E02", "E03", "E05"} <= set(by)
+        assert ("E05", str(fine.sanction_id)) in [
+            (d.employee_id, d.sanction_id) for d in report.discrepancies
+        ]
+
+
+def test_verifying_in_parallel_a_broken_chain_stops_there(
+    on_disk: tuple[Path, Quarter], pools: list[int]
+) -> None:
+    db, quarter = on_disk
+    with tampering(db) as conn:
+        conn.execute("UPDATE events SET recorded_by = 'x' WHERE position = 20")
+    with reopened(db, quarter) as ledger:
+        report = _same_in_parallel(ledger, pools)
+        assert report.chain.first_bad_position == 20
+        assert report.discrepancies == ()
+        assert report.employees == 0
+
+
+def test_an_in_memory_ledger_is_verified_in_this_process(pools: list[int]) -> None:
+    quarter = build_quarter(lambda clock: Ledger.in_memory(clock=clock))
+    assert verify(quarter.ledger, parallel_from=1) == verify(quarter.ledger, workers=1)
+    assert pools == []
+
+
+@pytest.mark.parametrize(
+    ("employees", "workers", "parallel_from", "expected"),
+    [
+        (499, None, 500, 1),
+        (500, None, 500, 2),
+        (6, None, 2, 2),
+        (1, None, 1, 1),  # never more workers than employees
+        (0, None, 0, 1),
+        (6, 4, 500, 4),  # asked for explicitly
+        (3, 4, 500, 3),
+        (6, 0, 500, 1),
+    ],
+)
+def test_worker_count(
+    pools: list[int], employees: int, workers: int | None, parallel_from: int, expected: int
+) -> None:
+    assert pool.worker_count(employees, workers, parallel_from) == expected

@@ -28,7 +28,7 @@ from uuid import UUID, uuid5
 
 import orjson
 
-__all__ = ["GENERATOR_VERSION", "QUARTER", "Quarter", "generate", "writer_parts"]
+__all__ = ["GENERATOR_VERSION", "QUARTER", "Quarter", "daily_files", "generate", "writer_parts"]
 
 GENERATOR_VERSION = 1
 QUARTER = "2026Q3"
@@ -314,6 +314,62 @@ def generate(
         while quarter.events < events:  # the budget was not spent: a busy last afternoon
             write(_phone(gen, gen.rng.choice(gen.names), END, last)[0])
     return quarter
+
+
+def daily_files(data: Path, folder: Path, *, files: int) -> list[tuple[Path, date]]:
+    """The quarter ``data`` cut into about ``files`` consecutive files by day, for a daily feed.
+
+    Lines are grouped by the calendar date of their ``occurred_at`` (the file is in time
+    order after the hirings, so each date is one run of lines); the ``d`` distinct dates are
+    dealt into ``g = min(files, d)`` groups of consecutive dates, one file each: date ``i``
+    goes to group ``⌊(i + ½)·g / d⌋``, so groups differ by at most one date and, when there
+    are fewer groups than dates, the groups of two dates fall inside the quarter, not at
+    its ends. Every ``employee.hired`` line goes to the first file whatever its date. The
+    files are reused when they exist (the folder's name carries the data file's name and
+    ``files``).
+
+    Returns:
+        The files in feed order, each with the last date it covers.
+    """
+    target = folder / f"feed-{data.stem}-k{files}"
+    if target.is_dir():
+        found = sorted(target.glob("*.jsonl"))
+        return [(p, date.fromisoformat(p.stem.split("_", 1)[1])) for p in found]
+    days: list[str] = []  # distinct dates in file order
+    hirings: list[bytes] = []
+    by_day: dict[str, list[bytes]] = {}
+    with data.open("rb") as lines:
+        for line in lines:
+            record = orjson.loads(line)
+            if record["type"] == "employee.hired":
+                hirings.append(line)
+                continue
+            day = record["occurred_at"][:10]
+            if day not in by_day:
+                days.append(day)
+                by_day[day] = []
+            by_day[day].append(line)
+    if not days:
+        raise ValueError(f"{data} holds no dated events to feed")
+    groups = min(files, len(days))
+    partial = folder / f"{target.name}.partial"
+    partial.mkdir(parents=True, exist_ok=True)
+    for old in partial.glob("*.jsonl"):
+        old.unlink()
+    written: list[tuple[Path, date]] = []
+    chosen: list[list[str]] = [[] for _ in range(groups)]
+    for i, day in enumerate(days):
+        chosen[(2 * i + 1) * groups // (2 * len(days))].append(day)
+    for number, group in enumerate(chosen, start=1):
+        path = partial / f"{number:03d}_{group[-1]}.jsonl"
+        with path.open("wb") as out:
+            if number == 1:
+                out.writelines(hirings)
+            for day in group:
+                out.writelines(by_day[day])
+        written.append((target / path.name, date.fromisoformat(group[-1])))
+    partial.rename(target)
+    return written
 
 
 WRITERS_NAMESPACE = UUID("6f1c3a52-9d1e-5b7a-8c44-2f0e5d9b1a73")

@@ -191,6 +191,64 @@ def _sequential_notes(row: Row) -> str:
     )
 
 
+FEED_TARGET = 1.3
+"""Issue 11: the last files' CPU per event at most this many times the first files'."""
+
+
+def _feed_notes(row: Row) -> str:
+    fifths = " / ".join(f"{v:,.0f}" for v in row.get("fifths_us_per_event", []))
+    parts = [f"µs/event by fifth of the files: {fifths}"]
+    if row["step"] == "feed-es":
+        parts.append(
+            f"snapshots {row['snapshots']:,}; events read back by `get` {row['replayed']:,}"
+        )
+    else:
+        parts.append(f"derived {row['derived']:,}")
+        if row.get("tick"):
+            parts.append(
+                f"imports {row['import_cpu_seconds']:.1f} of {row['cpu_seconds']:.1f} CPU s, "
+                "ticks the rest"
+            )
+    return "; ".join(parts)
+
+
+def _feed_table(rows: list[Row]) -> list[str]:
+    """One line per daily feed row; ``× eventsourcing`` is against the eventsourcing feed
+    row with the same number of files."""
+    edge = next((r["edge"] for r in rows if "edge" in r), 3)
+    out = [
+        f"| daily feed (issue 11) | files | events | wall s | CPU s | events/s | × eventsourcing "
+        f"| first {edge}: CPU s/file | first {edge}: µs/event | last {edge}: CPU s/file "
+        f"| last {edge}: µs/event | last / first (target ≤ {FEED_TARGET}) | peak RSS MB | notes |",
+        "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|",
+    ]
+    refs = {
+        r.get("files"): _rate(r)
+        for r in rows
+        if r["step"] == "feed-es" and "error" not in r and "na" not in r
+    }
+    for row in rows:
+        if "error" in row or "na" in row:
+            out.append(f"| {row['label']} | " + "– | " * 12 + f"{_notes(row)} |")
+            continue
+        rate, ref = _rate(row), refs.get(row.get("files"))
+        ratio = row.get("last_over_first")
+        judged = _fmt(ratio, 2)
+        if ratio is not None and row["step"] == "feed-ledger":
+            judged += " (met)" if ratio <= FEED_TARGET else " (**not met**)"
+        rss = row.get("peak_rss_kb")
+        out.append(
+            f"| {row['label']} | {_fmt(row.get('files'))} | {_fmt(row.get('count'))} | "
+            f"{_fmt(row.get('seconds'), 1)} | {_fmt(row.get('cpu_seconds'), 1)} | "
+            f"{_fmt(rate)} | "
+            f"{_fmt(rate / ref if rate and ref and row['step'] != 'feed-es' else None, 2)} | "
+            f"{_fmt(row.get('first_cpu_s'), 2)} | {_fmt(row.get('first_us_per_event'))} | "
+            f"{_fmt(row.get('last_cpu_s'), 2)} | {_fmt(row.get('last_us_per_event'))} | "
+            f"{judged} | {_fmt(rss / 1024 if rss else None)} | {_feed_notes(row)} |"
+        )
+    return out
+
+
 def _concurrency_table(rows: list[Row], single: float | None) -> list[str]:
     out = [
         "| concurrency (issue 10) | events | wall s | CPU s | events/s | percentiles of | n "
@@ -236,13 +294,19 @@ def render(result: dict[str, Any]) -> str:
         f"Python {box['python']}, SQLite {box['sqlite']}, eventsourcing {box['eventsourcing']}, "
         f"pydantic {box['pydantic']}, ledger {box['ledger_commit']}; load average "
         f"{box['load_before'][0]:.2f} before, {box['load_after'][0]:.2f} after.",
-        "",
-        "| step | events | wall s | CPU s | events/s | × eventsourcing | × floor | peak RSS MB "
-        "| notes |",
-        "|---|--:|--:|--:|--:|--:|--:|--:|---|",
     ]
-    latencies, concurrent = [], []
+    if any(not row["step"].startswith(("feed-", "latency-", "concurrency-")) for row in rows):
+        out += [
+            "",
+            "| step | events | wall s | CPU s | events/s | × eventsourcing | × floor "
+            "| peak RSS MB | notes |",
+            "|---|--:|--:|--:|--:|--:|--:|--:|---|",
+        ]
+    latencies, concurrent, feeds = [], [], []
     for row in rows:
+        if row["step"].startswith("feed-"):
+            feeds.append(row)
+            continue
         if row["step"].startswith("latency-"):
             latencies.append(row)
             continue
@@ -275,6 +339,8 @@ def render(result: dict[str, Any]) -> str:
             )
     if concurrent:
         out += ["", *_concurrency_table(concurrent, _rate(by.get("ledger-import")))]
+    if feeds:
+        out += ["", *_feed_table(feeds)]
     spans: list[tuple[str, str, Any]] = []  # (first key, last key, commit)
     for row in rows:
         if spans and spans[-1][2] == row.get("commit"):

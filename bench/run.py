@@ -42,6 +42,8 @@ class Step:
     db: str
     fresh: bool = True
     options: tuple[str, ...] = ()
+    default: bool = True
+    """In the run without ``--steps``; the others run only when ``--steps`` names them."""
 
 
 PLAN: tuple[Step, ...] = (
@@ -87,6 +89,54 @@ PLAN: tuple[Step, ...] = (
         options=("--threads", "8", "--batches", "30", "--batch-events", "20"),
     ),
 )
+
+
+FEED_KINDS = ("ledger", "es", "ledger-tick")
+FEED_LISTED = (10, 90)
+"""File counts ``--list`` shows feed rows for (any other count can be named too)."""
+
+
+def feed_step(kind: str, files: int, *, default: bool, snapshot_every: int = 100) -> Step:
+    """The daily feed row (issue 11) of ``kind`` for the quarter cut into ``files`` files."""
+    key = f"feed-{kind}-{files}"
+    options = ("--files", str(files))
+    if kind == "es":
+        label = f"eventsourcing: {files} daily files, snapshot every {snapshot_every} events"
+        return Step(
+            key,
+            "feed-es",
+            label,
+            key,
+            options=(*options, "--snapshot-every", str(snapshot_every)),
+            default=default,
+        )
+    tick = kind == "ledger-tick"
+    label = f"ledger: {files} daily files" + (", tick at each file's end" if tick else "")
+    return Step(
+        key,
+        "feed-ledger",
+        label,
+        key,
+        options=(*options, "--tick") if tick else options,
+        default=default,
+    )
+
+
+def plan(args: argparse.Namespace, chosen: set[str]) -> list[Step]:
+    """``PLAN`` and the feed rows: those of ``--feed-files`` (no ticks) in the default run,
+    any other ``feed-KIND-K`` when ``--steps`` names it."""
+    defaults = [int(k) for k in args.feed_files.split(",") if k.strip()]
+    steps = list(PLAN)
+    wanted = list(dict.fromkeys([*defaults, *FEED_LISTED]))
+    for key in chosen:
+        kind, _, files = key.removeprefix("feed-").rpartition("-")
+        if key.startswith("feed-") and kind in FEED_KINDS and files.isdigit() and int(files) > 0:
+            wanted.append(int(files))
+    for files in dict.fromkeys(wanted):
+        for kind in FEED_KINDS:
+            on = files in defaults and kind != "ledger-tick"
+            steps.append(feed_step(kind, files, default=on, snapshot_every=args.snapshot_every))
+    return steps
 
 
 def _remove_db(path: Path) -> None:
@@ -185,6 +235,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--steps", default="", help="comma-separated keys to run (default: all); see --list"
     )
+    parser.add_argument(
+        "--feed-files",
+        default="10",
+        help="comma-separated file counts of the daily feed rows in the default run "
+        "(issue 11; e.g. 10,90)",
+    )
+    parser.add_argument(
+        "--snapshot-every", type=int, default=100, help="eventsourcing feed: snapshot interval"
+    )
     parser.add_argument("--list", action="store_true", help="list the steps and exit")
     parser.add_argument("--keep", action="store_true", help="keep the databases afterwards")
     return parser.parse_args(argv)
@@ -192,12 +251,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    if args.list:
-        for step in PLAN:
-            print(f"{step.key:28} {step.label}")
-        return 0
     chosen = {k.strip() for k in args.steps.split(",") if k.strip()}
-    unknown = chosen - {s.key for s in PLAN}
+    steps = plan(args, chosen)
+    if args.list:
+        for step in steps:
+            extra = "" if step.default else "  (only with --steps)"
+            print(f"{step.key:28} {step.label}{extra}")
+        return 0
+    unknown = chosen - {s.key for s in steps}
     if unknown:
         print(f"unknown step(s): {', '.join(sorted(unknown))}; see --list", file=sys.stderr)
         return 2
@@ -211,8 +272,8 @@ def main(argv: list[str] | None = None) -> int:
         file=sys.stderr,
     )
     rows = []
-    for step in PLAN:
-        if chosen and step.key not in chosen:
+    for step in steps:
+        if (chosen and step.key not in chosen) or (not chosen and not step.default):
             continue
         print(f"{step.key:28} ...", end="", file=sys.stderr, flush=True)
         row = run_step(step, data, out, args)
@@ -230,6 +291,8 @@ def main(argv: list[str] | None = None) -> int:
             "seed": args.seed,
             "ids": args.ids,
             "batch": args.batch,
+            "feed_files": args.feed_files,
+            "snapshot_every": args.snapshot_every,
             "data": data.name,
             "generated_seconds": generated,
             "total_seconds": time.perf_counter() - started,

@@ -11,6 +11,11 @@ The concurrency steps (issue 10) report their own ``label``, the events appended
 ``count``, wall time from a common start to the last finish, the writers' CPU time over the
 same section, and ``n`` / ``p50_ms`` / ``p99_ms`` / ``max_ms`` of what ``percentiles_of``
 names (the lock wait per import, or the ``record()`` latency), with their checks.
+
+The daily feed steps (issue 11) report, besides the totals, every file's ``events``,
+``seconds`` and ``cpu_seconds`` (``per_file``) and the CPU per file and per event of the
+first and the last ``--edge`` files (``first_us_per_event``, ``last_us_per_event``,
+``last_over_first``).
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -646,6 +651,127 @@ def concurrency_threads(args: argparse.Namespace, timer: Timer) -> Result:
     }
 
 
+# -- daily feed (issue 11) -------------------------------------------------------------------
+
+
+def _feed_files(args: argparse.Namespace) -> list[tuple[Path, date]]:
+    import datagen
+
+    return datagen.daily_files(args.data, args.db.parent, files=args.files)
+
+
+def _employees_in(path: Path) -> int:
+    with path.open("rb") as lines:
+        return len({orjson.loads(line)["employee_id"] for line in lines})
+
+
+def _feed_summary(files: list[Result], edge: int) -> Result:
+    """CPU per file and per event over the first and the last ``edge`` files, their ratio,
+    and the µs/event of each fifth of the feed (pooled: CPU s over events)."""
+
+    def pooled(chosen: list[Result]) -> float:
+        return (
+            1e6 * sum(f["cpu_seconds"] for f in chosen) / max(1, sum(f["events"] for f in chosen))
+        )
+
+    edge = max(1, min(edge, len(files) // 2 or 1))
+    first, last = files[:edge], files[-edge:]
+    fifths = [files[len(files) * i // 5 : len(files) * (i + 1) // 5] for i in range(5)]
+    first_us, last_us = pooled(first), pooled(last)
+    return {
+        "edge": edge,
+        "first_cpu_s": statistics.fmean(f["cpu_seconds"] for f in first),
+        "last_cpu_s": statistics.fmean(f["cpu_seconds"] for f in last),
+        "first_us_per_event": first_us,
+        "last_us_per_event": last_us,
+        "last_over_first": last_us / first_us if first_us else None,
+        "fifths_us_per_event": [pooled(f) for f in fifths if f],
+    }
+
+
+def feed_ledger(args: argparse.Namespace, timer: Timer) -> Result:
+    """Import the quarter as ``--files`` consecutive daily files into one fresh ledger, one
+    ``import_file`` after the other (with ``--tick``, a ``tick`` at the end of each file's
+    last day after it). The clock stands at 06:00 the morning after each file's last day."""
+    files = _feed_files(args)
+    touched = [_employees_in(path) for path, _ in files]
+    ends = [
+        datetime(d.year, d.month, d.day, tzinfo=COMPANY_TZ) + timedelta(days=1) for _, d in files
+    ]
+    now = [ends[0] + timedelta(hours=6)]  # the default rulebook is adopted at the first morning
+    _remove_db(args.db)
+    per_file: list[Result] = []
+    with Ledger.open(args.db, clock=lambda: now[0], synchronous=args.synchronous) as ledger:
+        for (path, _), end, employees in zip(files, ends, touched, strict=True):
+            now[0] = end + timedelta(hours=6)
+            item: Result = {"file": path.name, "employees": employees}
+            start, cpu = time.perf_counter(), _cpu()
+            report = ledger.import_file(path)
+            item["import_seconds"] = time.perf_counter() - start
+            item["import_cpu_seconds"] = _cpu() - cpu
+            if args.tick:
+                ticked = ledger.tick(end)
+                item["tick_derived"] = ticked.derived
+                item["tick_employees"] = ticked.employees
+            item["seconds"] = time.perf_counter() - start
+            item["cpu_seconds"] = _cpu() - cpu
+            item.update(events=report.lines, appended=report.appended, derived=report.derived)
+            per_file.append(item)
+    timer.seconds = sum(f["seconds"] for f in per_file)
+    timer.cpu_seconds = sum(f["cpu_seconds"] for f in per_file)
+    result: Result = {
+        "label": f"ledger: {len(files)} daily files"
+        + (", tick at each file's end" if args.tick else ""),
+        "count": sum(f["events"] for f in per_file),
+        "files": len(per_file),
+        "tick": args.tick,
+        "derived": sum(f["derived"] + f.get("tick_derived", 0) for f in per_file),
+        "import_cpu_seconds": sum(f["import_cpu_seconds"] for f in per_file),
+        **_feed_summary(per_file, args.edge),
+        "per_file": per_file,
+    }
+    return result
+
+
+def feed_es(args: argparse.Namespace, timer: Timer) -> Result:
+    """The same files through ``eventsourcing`` (``refs.EventsourcingFeed``): per file, get
+    every touched employee's aggregate (snapshot + later events), apply, save once."""
+    files = _feed_files(args)
+    _remove_db(args.db)
+    feed = refs.EventsourcingFeed(args.db, snapshot_every=args.snapshot_every)
+    per_file: list[Result] = []
+    try:
+        for path, _ in files:
+            start, cpu = time.perf_counter(), _cpu()
+            done = feed.import_file(path)
+            seconds, cpu = time.perf_counter() - start, _cpu() - cpu
+            per_file.append(
+                {
+                    "file": path.name,
+                    "events": done.pop("count"),
+                    "employees": done.pop("touched"),
+                    "seconds": seconds,
+                    "cpu_seconds": cpu,
+                    **done,
+                }
+            )
+    finally:
+        feed.close()
+    timer.seconds = sum(f["seconds"] for f in per_file)
+    timer.cpu_seconds = sum(f["cpu_seconds"] for f in per_file)
+    return {
+        "label": f"eventsourcing: {len(files)} daily files, snapshot every "
+        f"{args.snapshot_every} events",
+        "count": sum(f["events"] for f in per_file),
+        "files": len(per_file),
+        "snapshot_every": args.snapshot_every,
+        "snapshots": sum(f["snapshots"] for f in per_file),
+        "replayed": sum(f["replayed"] for f in per_file),
+        **_feed_summary(per_file, args.edge),
+        "per_file": per_file,
+    }
+
+
 STEPS: dict[str, Callable[[argparse.Namespace, Timer], Result]] = {
     "raw-floor": raw_floor,
     "raw-indexed": raw_indexed,
@@ -662,6 +788,8 @@ STEPS: dict[str, Callable[[argparse.Namespace, Timer], Result]] = {
     "latency-explain": latency_explain,
     "concurrency-writers": concurrency_writers,
     "concurrency-threads": concurrency_threads,
+    "feed-ledger": feed_ledger,
+    "feed-es": feed_es,
 }
 
 
@@ -697,6 +825,11 @@ def main(argv: list[str] | None = None) -> int:
     concurrency.add_argument("--threads", type=int, default=8, help="threads sharing a Ledger")
     concurrency.add_argument("--batches", type=int, default=30, help="record() calls per thread")
     concurrency.add_argument("--batch-events", type=int, default=20, help="events per record()")
+    feed = parser.add_argument_group("daily feed steps (issue 11)")
+    feed.add_argument("--files", type=int, default=90, help="files the quarter is cut into")
+    feed.add_argument("--tick", action="store_true", help="tick at the end of each file's day")
+    feed.add_argument("--edge", type=int, default=3, help="first/last files compared")
+    feed.add_argument("--snapshot-every", type=int, default=100, help="eventsourcing snapshots")
     args = parser.parse_args(argv)
     timer = Timer()
     result = STEPS[args.step](args, timer)

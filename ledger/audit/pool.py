@@ -24,6 +24,8 @@ from __future__ import annotations
 import math
 import multiprocessing
 import os
+import re
+import sys
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from datetime import datetime
@@ -42,6 +44,7 @@ __all__ = [
     "EmployeePool",
     "available_cpus",
     "database_file",
+    "spawn_safe",
     "worker_count",
 ]
 
@@ -75,8 +78,29 @@ def worker_count(
             from it on, every available CPU (up to 8).
     """
     if workers is None:
-        workers = min(available_cpus(), MAX_WORKERS) if employees >= parallel_from else 1
+        parallel = employees >= parallel_from and spawn_safe()
+        workers = min(available_cpus(), MAX_WORKERS) if parallel else 1
     return max(1, min(workers, employees))
+
+
+def spawn_safe(main: object | None = None) -> bool:
+    """Whether spawned workers may import the main module again without re-running it.
+
+    A spawned worker imports ``__main__`` anew: a script that calls ``verify`` at its top
+    level, unguarded, would run again in every worker (and fail). So by default the pool is
+    used only when that is harmless: an interactive session (no main file), or a main file
+    that guards itself with ``if __name__ == "__main__"`` (the ``ledger`` command, pytest,
+    ``python -m``). An explicit ``workers`` count always uses the pool.
+    """
+    module = sys.modules.get("__main__") if main is None else main
+    path = getattr(module, "__file__", None)
+    if path is None:
+        return True
+    try:
+        text = Path(path).read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+    return re.search(r"""if\s+__name__\s*==\s*['"]__main__['"]""", text) is not None
 
 
 def database_file(ledger: Ledger) -> str | None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
+import types
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -31,6 +32,7 @@ from audit_helpers import (
 from ledger.app import Ledger
 from ledger.audit import VerifyReport, verify
 from ledger.audit import pool as pool
+from ledger.audit.pool import spawn_safe
 
 
 @pytest.fixture
@@ -300,3 +302,21 @@ def test_worker_count(
     pools: list[int], employees: int, workers: int | None, parallel_from: int, expected: int
 ) -> None:
     assert pool.worker_count(employees, workers, parallel_from) == expected
+
+
+def test_the_pool_is_used_by_default_only_where_spawning_cannot_rerun_a_script(
+    tmp_path: Path,
+) -> None:
+    guarded, unguarded = tmp_path / "guarded.py", tmp_path / "unguarded.py"
+    guarded.write_text('from ledger.audit import verify\nif __name__ == "__main__":\n    pass\n')
+    unguarded.write_text("from ledger.audit import verify\nverify(ledger)\n")
+
+    def main(path: Path | None) -> types.ModuleType:
+        module = types.ModuleType("__main__")
+        if path is not None:
+            module.__file__ = str(path)
+        return module
+
+    assert spawn_safe(main(guarded)) and spawn_safe(main(None))
+    assert not spawn_safe(main(unguarded))
+    assert not spawn_safe(main(tmp_path / "missing.py"))

@@ -38,6 +38,20 @@ def read_events(
         ImportRejected: the first bad record, naming its line and the field at fault.
     """
     records = _jsonl(stream) if fmt == "jsonl" else _csv(stream, source)
+    try:
+        yield from _parsed(records, source)
+    except UnicodeDecodeError as exc:
+        raise ImportRejected(
+            source,
+            0,
+            f"not UTF-8 text (byte {exc.start} of the chunk being read: {exc.reason}); "
+            "save it as UTF-8 (e.g. iconv -f GBK -t UTF-8)",
+        ) from None
+
+
+def _parsed(
+    records: Iterator[tuple[int, str | dict[str, Any]]], source: str
+) -> Iterator[tuple[int, Event]]:
     for line, raw in records:
         try:
             event = parse_event(raw, observations_only=True)

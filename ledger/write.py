@@ -166,7 +166,12 @@ def import_stream(
         stack.enter_context(_bulk())
         if not stream.seekable():  # standard input: keep a copy to read twice
             copy = stack.enter_context(tempfile.TemporaryFile("w+", encoding="utf-8", newline=""))
-            shutil.copyfileobj(stream, copy)
+            try:
+                shutil.copyfileobj(stream, copy)
+            except UnicodeDecodeError as exc:
+                raise ImportRejected(
+                    source, 0, f"not UTF-8 text ({exc.reason}); save it as UTF-8"
+                ) from None
             copy.seek(0)
             stream = copy
         return _import_seekable(ledger, stream, source, fmt, batch_size, progress, preload)

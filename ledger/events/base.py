@@ -38,7 +38,10 @@ _EMPLOYEE_ID = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._:@-]{0,63}$")
 
 
 def _company_time(moment: datetime) -> datetime:
-    return moment.astimezone(COMPANY_TZ)
+    try:
+        return moment.astimezone(COMPANY_TZ)
+    except OverflowError:  # year 1 or 9999 has no company-time equivalent
+        raise ValueError(f"{moment.isoformat()} is out of the supported range") from None
 
 
 Instant = Annotated[AwareDatetime, AfterValidator(_company_time)]

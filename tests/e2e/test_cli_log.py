@@ -168,3 +168,27 @@ def test_schema_covers_every_event_type() -> None:
     )
     schema = json.loads(result.stdout)
     assert set(schema["discriminator"]["mapping"]) == set(EVENT_TYPES)
+
+
+def test_a_gbk_file_is_refused_as_not_utf8_and_writes_nothing(db: Path, tmp_path: Path) -> None:
+    source = tmp_path / "badge.csv"
+    source.write_bytes(
+        "event_id,type,employee_id,occurred_at,recorded_by,data.minutes\n"
+        ",attendance.late_arrival,E1,2026-07-03T09:12:00+08:00,考勤机,5\n".encode("gbk")
+    )
+    before = count(db)
+    result = ledger(db, "import", str(source))
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "not UTF-8" in result.stderr and "badge.csv" in result.stderr
+    assert count(db) == before
+
+
+def test_a_date_of_year_one_is_refused_naming_the_field(db: Path, tmp_path: Path) -> None:
+    source = tmp_path / "old.jsonl"
+    source.write_text(line(occurred_at="0001-01-01T00:00:00+08:00") + "\n", encoding="utf-8")
+    before = count(db)
+    result = ledger(db, "import", str(source))
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "old.jsonl:1: occurred_at" in result.stderr
+    assert "out of the supported range" in result.stderr
+    assert count(db) == before

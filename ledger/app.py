@@ -44,6 +44,10 @@ class Ledger:
         0
     """
 
+    incremental: bool = True
+    """Resume derivations from their stored states (docs/ARCHITECTURE.md, "Derivation
+    state"); ``False`` derives every reconciled employee's whole history (the reference)."""
+
     def __init__(
         self, store: EventStore, *, clock: Clock | None = None, adopt_default: bool = True
     ) -> None:
@@ -250,6 +254,11 @@ class Ledger:
         events = [r.event for r in self.store.read(employee_id=employee_id)]
         when = now or self.horizon() or _DAWN
         return derive(employee_id, events, self.rulebooks(), when)
+
+    def audit(self, employee_id: str) -> tuple[list[Event], Derivation, list[SanctionState]]:
+        """For ``verify``: what reconciliation would record now (derived from scratch), the
+        derivation, and the recorded consequences, from one read of the stream."""
+        return write.audit(self, employee_id)
 
     def reconcile(self, employee_id: str) -> int:
         """Record the difference between derived and recorded consequences; returns a count."""

@@ -21,12 +21,17 @@ import gc
 import shutil
 import tempfile
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
+from copy import copy
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
+from uuid import UUID
+
+import orjson
 
 from ledger.errors import (
     ConflictError,
@@ -42,18 +47,28 @@ from ledger.events import (
     EventData,
     GradeAssigned,
     PayrollClosed,
+    Retracted,
     RulebookAdopted,
     Ticked,
 )
 from ledger.importer import Format, open_text, read_events
-from ledger.policies.engine import Derivation, derive
-from ledger.policies.grades import employment_quarters, grades_for
+from ledger.policies import incremental
+from ledger.policies.engine import (
+    Derivation,
+    Revocation,
+    WalkState,
+    derive,
+    derive_resumable,
+)
+from ledger.policies.framework import Outcome
+from ledger.policies.grades import GradeInputs, employment_quarters, grades_for, span_quarters
+from ledger.policies.incremental import DerivationState
 from ledger.policies.payroll import payroll_months
 from ledger.policies.reconcile import reconcile as reconcile_outcomes
-from ledger.policies.rulebook import AdoptedRulebook
-from ledger.policies.status import fold_sanctions
+from ledger.policies.rulebook import AdoptedRulebook, RulebookSet
+from ledger.policies.status import SanctionState, fold_sanctions
 from ledger.store import AppendReport, EventStore, Recorded
-from ledger.timeutil import COMPANY_TZ, Period, month_of
+from ledger.timeutil import COMPANY_TZ, Period, month_of, start_of_day
 
 if TYPE_CHECKING:
     from ledger.app import Ledger
@@ -66,6 +81,7 @@ __all__ = [
     "RecordReport",
     "TickReport",
     "adopt",
+    "audit",
     "derived_event",
     "import_file",
     "import_stream",
@@ -79,6 +95,9 @@ __all__ = [
 DERIVED_BY = "ledger"
 """``recorded_by`` of every derived event."""
 _DERIVED_BATCH = 2_000
+DERIVATIONS: Counter[str] = Counter()
+"""How many reconciliations resumed a stored derivation state and how many derived in full
+(per process; the tests and the bench read it)."""
 PRELOAD = 50_000
 """Parsed events an import keeps from validation to appending (about 2 KB each)."""
 DAWN = datetime(1970, 1, 1, tzinfo=COMPANY_TZ)
@@ -319,18 +338,22 @@ def reconcile_all(
     fresh: _FreshEvents | None = None,
 ) -> int:
     """Reconcile ``employees``, appending what they need in batches (not one append per
-    employee: each append re-reads the chain head and the streams it touches)."""
+    employee: each append re-reads the chain head and the streams it touches), resuming
+    each employee's derivation from its stored state where the new events allow."""
     count = 0
     batch: list[Event] = []
+    states = _States(ledger) if ledger.incremental else None
     for employee_id in sorted(employees):
         if employee_id == LEDGER_STREAM:
             continue
-        batch += pending(ledger, employee_id, closing_from, fresh)
+        batch += pending(ledger, employee_id, closing_from, fresh, states)
         if len(batch) >= _DERIVED_BATCH:
             count += len(ledger.store.append(batch).appended)
             batch = []
     if batch:
         count += len(ledger.store.append(batch).appended)
+    if states is not None:
+        states.save()
     return count
 
 
@@ -346,10 +369,43 @@ def _reconcile_one(
         closing_from: the horizon before the current tick; payroll months ending after it
             (and by the horizon) are closed now. Default: the horizon (nothing to close).
     """
-    new = pending(ledger, employee_id, closing_from, fresh)
+    states = _States(ledger) if ledger.incremental else None
+    new = pending(ledger, employee_id, closing_from, fresh, states)
     if new:
         ledger.store.append(new)
+    if states is not None:
+        states.save()
     return len(new)
+
+
+class _States:
+    """The derivation states of one reconciliation: read on demand, written at the end, in
+    the same transaction as the events they account for (docs/ARCHITECTURE.md,
+    "Derivation state")."""
+
+    def __init__(self, ledger: Ledger) -> None:
+        self.ledger = ledger
+        self.rulebooks = ledger.rulebooks()
+        self.changed: dict[str, DerivationState] = {}
+
+    def load(self, employee_id: str) -> DerivationState | None:
+        for _, _, value in self.ledger.store.projection_rows(incremental.PROJECTION, employee_id):
+            return incremental.decode(value, employee_id, self.rulebooks)
+        return None
+
+    def put(self, employee_id: str, state: DerivationState) -> None:
+        self.changed[employee_id] = state
+
+    def save(self) -> None:
+        if not self.changed or self.ledger.store.readonly:
+            return
+        rows = [
+            (employee_id, employee_id, incremental.encode(state))
+            for employee_id, state in self.changed.items()
+        ]
+        store = self.ledger.store
+        store.projection_replace(incremental.PROJECTION, list(self.changed), rows, store.head())
+        self.changed.clear()
 
 
 def pending(
@@ -357,24 +413,71 @@ def pending(
     employee_id: str,
     closing_from: datetime | None = None,
     fresh: _FreshEvents | None = None,
+    states: _States | None = None,
 ) -> list[Event]:
-    """The derived events reconciliation would record for one employee now (none written)."""
+    """The derived events reconciliation would record for one employee now (none written).
+
+    With ``states``, the derivation resumes from the employee's stored state when the
+    events recorded since allow it, and the new state is kept; otherwise (and always
+    without ``states``, as ``verify`` calls it) the whole history is derived.
+    """
+    horizon = ledger.horizon()
+    # Payroll months ending after closing_from, by the horizon, close now (then derive in full).
+    closing = (
+        horizon is not None and closing_from is not None and month_of(horizon).start > closing_from
+    )
+    if states is not None and not closing:
+        resumed = _pending_resumed(ledger, employee_id, horizon, fresh, states)
+        if resumed is not None:
+            DERIVATIONS["resumed"] += 1
+            return resumed
+    DERIVATIONS["full"] += 1
     recorded = fresh.stream(ledger.store, employee_id) if fresh else None
     if recorded is None:
         recorded = list(ledger.store.read(employee_id=employee_id))
-    horizon = ledger.horizon()
+    return _pending_full(ledger, employee_id, recorded, horizon, closing_from, states)[0]
+
+
+def audit(ledger: Ledger, employee_id: str) -> tuple[list[Event], Derivation, list[SanctionState]]:
+    """For ``verify``: from one read of the stream and one derivation from scratch, what
+    reconciliation would record now, the derivation, and the recorded consequences (in the
+    register's order)."""
+    recorded = list(ledger.store.read(employee_id=employee_id))
+    new, derived, held = _pending_full(ledger, employee_id, recorded, ledger.horizon(), None, None)
+    states = sorted(
+        held.values(), key=lambda s: (s.issued.effective_at, s.employee_id, s.sanction_id.int)
+    )
+    return new, derived, states
+
+
+def _pending_full(
+    ledger: Ledger,
+    employee_id: str,
+    recorded: list[Recorded],
+    horizon: datetime | None,
+    closing_from: datetime | None,
+    states: _States | None,
+) -> tuple[list[Event], Derivation, dict[UUID, SanctionState]]:
+    """:func:`pending` deriving the whole history (``recorded`` is the whole stream)."""
     events = [r.event for r in recorded]
-    derived = derive(employee_id, events, ledger.rulebooks(), horizon or DAWN)
+    rulebooks = ledger.rulebooks()
+    now_d = horizon or DAWN
+    pause = _pause_at(events, horizon) if states is not None else None
+    derived, walk, counted = derive_resumable(
+        employee_id, events, rulebooks, now_d, snapshot_at=pause
+    )
     now = ledger.now()
-    changes = reconcile_outcomes(derived, fold_sanctions(recorded), now)
+    held = fold_sanctions(recorded)
+    changes = reconcile_outcomes(derived, held, now)
     new = [derived_event(employee_id, c.data, c.occurred_at) for c in changes]
+    facts = [
+        e for e in events if not EVENT_TYPES[e.type].DERIVED and e.event_id not in derived.retracted
+    ]
     if horizon is not None:
-        facts = [
-            e
-            for e in events
-            if not EVENT_TYPES[e.type].DERIVED and e.event_id not in derived.retracted
-        ]
-        new += _grade_changes(ledger, employee_id, facts, derived, recorded, horizon, now)
+        grades = [r.event for r in recorded if isinstance(r.event.data, GradeAssigned)]
+        new += _grade_changes(
+            employee_id, employment_quarters(facts, horizon), derived, grades, rulebooks, now
+        )
         new += _payroll_closings(
             ledger,
             employee_id,
@@ -384,24 +487,193 @@ def pending(
             horizon,
             horizon if closing_from is None else closing_from,
         )
+    if states is not None and walk is not None:
+        known = {e.event_id for e in events}
+        dangling = frozenset(
+            e.data.target_event_id
+            for e in events
+            if isinstance(e.data, Retracted) and e.data.target_event_id not in known
+        )
+        span, hired = incremental.span_of(facts)
+        version = (recorded[-1].version if recorded else 0) + len(new)
+        states.put(
+            employee_id,
+            _state(
+                walk,
+                version=version,
+                now=now_d,
+                rulebooks=rulebooks,
+                retained=incremental.retain(counted, walk.at, rulebooks),
+                graded=walk.before,
+                offsets=walk.revocations,
+                retracted=derived.retracted,
+                dangling=dangling,
+                upheld=derived.upheld,
+                held=_after(dict(held), employee_id, new, now),
+                span=span,
+                hired=hired,
+            ),
+        )
+    return new, derived, held
+
+
+def _pause_at(events: Iterable[Event], horizon: datetime | None) -> datetime:
+    """Where the next derivation should be able to resume: the start of the day of the latest
+    fact (deadlines are judged up to the horizon, so not after it)."""
+    latest = max((e.occurred_at for e in events if not EVENT_TYPES[e.type].DERIVED), default=None)
+    if latest is None:
+        return horizon or DAWN
+    if horizon is not None:
+        latest = min(latest, horizon)
+    return max(start_of_day(latest.date()), DAWN)
+
+
+def _after(
+    held: dict[UUID, SanctionState], employee_id: str, new: Iterable[Event], now: datetime
+) -> dict[UUID, SanctionState]:
+    """``held`` with the derived events about to be appended folded in."""
+    fold_sanctions(
+        (Recorded(e, 0, 0, now, "") for e in new if e.type.startswith("sanction.")), held
+    )
+    return held
+
+
+def _state(
+    walk: WalkState,
+    *,
+    version: int,
+    now: datetime,
+    rulebooks: RulebookSet,
+    retained: tuple[list[Event], dict[str, frozenset[str]]],
+    encoded: Mapping[UUID, list[Any]] | None = None,
+    graded: Iterable[incremental.Graded | Outcome],
+    offsets: Iterable[Revocation],
+    retracted: Mapping[UUID, UUID],
+    dangling: frozenset[UUID],
+    upheld: Mapping[UUID, UUID],
+    held: dict[UUID, SanctionState],
+    span: tuple[datetime, datetime | None] | None,
+    hired: bool,
+) -> DerivationState:
+    at = walk.at
+    kept = incremental.keep_graded(graded, at)
+    ids = {g.sanction_id for g in kept}
+    return DerivationState(
+        at=at,
+        version=version,
+        now=now,
+        books=incremental.books_key(rulebooks),
+        facts=tuple(retained[0]),
+        closed=retained[1],
+        encoded=encoded or {},
+        walk=replace(walk, before=(), revocations=()),
+        graded=kept,
+        offsets=tuple(r for r in offsets if r.sanction_id in ids),
+        retracted=dict(retracted),
+        dangling=dangling,
+        upheld=dict(upheld),
+        held=incremental.keep_held(held, at),
+        span=span,
+        hired=hired,
+    )
+
+
+def _pending_resumed(
+    ledger: Ledger,
+    employee_id: str,
+    horizon: datetime | None,
+    fresh: _FreshEvents | None,
+    states: _States,
+) -> list[Event] | None:
+    """:func:`pending` from the stored state, or ``None`` when it cannot resume."""
+    state = states.load(employee_id)
+    rulebooks = states.rulebooks
+    now_d = horizon or DAWN
+    if state is None or not incremental.plan(state, (), rulebooks, now_d):
+        return None
+    store = ledger.store
+    items = None if fresh is None or fresh.overflow else fresh.by_employee.get(employee_id)
+    if items and items[0].version == state.version + 1:
+        new_recorded = list(items)
+    else:
+        new_recorded = list(store.read(employee_id=employee_id, after_version=state.version))
+    new_events = [r.event for r in new_recorded]
+    by_id = {e.event_id: e for e in state.facts}
+    if not incremental.plan(state, new_events, rulebooks, now_d, by_id):
+        return None
+    pause = max(state.at, _pause_at([*by_id.values(), *new_events], horizon))
+    observed = [e for e in new_events if not EVENT_TYPES[e.type].DERIVED]
+    derived, walk, counted = derive_resumable(
+        employee_id,
+        [*by_id.values(), *observed],
+        rulebooks,
+        now_d,
+        resume=state.walk,
+        retracted=state.retracted,
+        upheld=state.upheld,
+        snapshot_at=pause,
+    )
+    assert walk is not None
+    now = ledger.now()
+    held = {k: copy(v) for k, v in state.held.items()}
+    fold_sanctions(new_recorded, held)
+    changes = reconcile_outcomes(derived, held, now)
+    new = [derived_event(employee_id, c.data, c.occurred_at) for c in changes]
+    span = incremental.new_span(state, new_events)
+    if horizon is not None:
+        quarters = [q for q in span_quarters(span, horizon) if q.end > state.at]
+        if quarters:
+            inputs = _GradeInputs(
+                (*state.graded, *derived.outcomes), (*state.offsets, *derived.revocations)
+            )
+            grades = [
+                r.event
+                for r in store.read(employee_id=employee_id, types=frozenset({"grade.assigned"}))
+            ]
+            new += _grade_changes(employee_id, quarters, inputs, grades, rulebooks, now)
+    last = new_recorded[-1].version if new_recorded else state.version
+    states.put(
+        employee_id,
+        _state(
+            walk,
+            version=last + len(new),
+            now=now_d,
+            rulebooks=rulebooks,
+            retained=incremental.retain(counted, walk.at, rulebooks, state.closed),
+            encoded=state.encoded,
+            graded=(*state.graded, *walk.before),
+            offsets=(*state.offsets, *walk.revocations),
+            retracted=derived.retracted,
+            dangling=state.dangling,
+            upheld=derived.upheld,
+            held=_after(held, employee_id, new, now),
+            span=span,
+            hired=state.hired,
+        ),
+    )
     return new
 
 
+@dataclass(frozen=True, slots=True)
+class _GradeInputs:
+    outcomes: tuple[incremental.Graded | Outcome, ...]
+    revocations: tuple[Revocation, ...]
+
+
 def _grade_changes(
-    ledger: Ledger,
     employee_id: str,
-    facts: list[Event],
-    derived: Derivation,
-    recorded: list[Recorded],
-    horizon: datetime,
+    quarters: list[Period],
+    derived: GradeInputs,
+    recorded_grades: Iterable[Event],
+    rulebooks: RulebookSet,
     now: datetime,
 ) -> list[Event]:
     latest: dict[str, tuple[Event, GradeAssigned]] = {}
-    for item in recorded:
-        if isinstance(item.event.data, GradeAssigned):
-            latest[item.event.data.period] = (item.event, item.event.data)
+    for event in recorded_grades:
+        if isinstance(event.data, GradeAssigned):
+            latest[event.data.period] = (event, event.data)
     out = []
-    for grade in grades_for(derived, employment_quarters(facts, horizon), ledger.rulebooks()):
+    for grade in grades_for(derived, quarters, rulebooks):
         prior = latest.get(grade.period)
         data = GradeAssigned(
             period=grade.period,
@@ -504,9 +776,31 @@ def tick(ledger: Ledger, now: datetime | None = None) -> TickReport:
             # A month (maybe a quarter) ended: payroll closes and grades are due for all.
             due = set(ledger.employees())
         else:
-            due = {r.event.employee_id for r in ledger.store.read(types=DEADLINE_TYPES)}
+            due = _deadlines_between(ledger, previous, horizon)
         derived = reconcile_all(ledger, due, closing_from=previous or DAWN)
     return TickReport(horizon, len(due), derived)
+
+
+def _deadlines_between(ledger: Ledger, after: datetime, until: datetime) -> set[str]:
+    """The employees with a deadline in ``(after, until]``: a complaint's reply, resolution
+    or apology (its fact occurred within the longest deadline of any rulebook before), a
+    task's due time. Read from the rows, without decoding the events; everyone else has
+    nothing a tick can change (every write reconciles its employees)."""
+    reach = incremental.deadline_reach(ledger.rulebooks())
+    due = {
+        row.employee_id
+        for row in ledger.store.rows(
+            types=DEADLINE_TYPES - {"task.assigned"},
+            occurred_from=after - reach,
+            occurred_to=until,
+        )
+    }
+    for row in ledger.store.rows(types=frozenset({"task.assigned"}), occurred_to=until):
+        if row.employee_id not in due:
+            due_at = datetime.fromisoformat(orjson.loads(row.data)["due_at"])
+            if after < due_at <= until:
+                due.add(row.employee_id)
+    return due
 
 
 class _BulkWork:

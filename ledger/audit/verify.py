@@ -8,6 +8,7 @@ with a reason.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +20,8 @@ from ledger.events import (
     SanctionRevoked,
     SanctionVoided,
 )
+from ledger.policies.engine import Derivation
+from ledger.policies.status import SanctionState
 from ledger.store import ChainReport
 
 if TYPE_CHECKING:
@@ -129,16 +132,18 @@ def content_differences(recorded: SanctionIssued, derived: SanctionIssued) -> li
     ]
 
 
-def _differences(ledger: Ledger, employee_id: str) -> list[Discrepancy]:
+def _differences(
+    employee_id: str, derivation: Derivation, recorded: Iterable[SanctionState]
+) -> list[Discrepancy]:
     """Recorded consequences in force whose content differs from the one derived now.
 
     Reconciliation matches consequences by id, and an id names the rulebook by id and
     version only: a rulebook document edited in place (and the chain re-hashed) changes
     amounts without changing ids. Comparing the content catches that.
     """
-    derived = ledger.derive(employee_id).by_id()
+    derived = derivation.by_id()
     found = []
-    for state in ledger.sanctions(employee_id):
+    for state in recorded:
         outcome = derived.get(state.sanction_id)
         if state.voided or outcome is None:
             continue
@@ -156,9 +161,11 @@ def _differences(ledger: Ledger, employee_id: str) -> list[Discrepancy]:
 
 
 def _check(ledger: Ledger, employee_id: str, _: None) -> list[Discrepancy]:
-    """Everything wrong with one employee's recorded consequences (in a worker or not)."""
-    found = [_describe(employee_id, event.data) for event in ledger.pending(employee_id)]
-    found += _differences(ledger, employee_id)
+    """Everything wrong with one employee's recorded consequences (in a worker or not): one
+    read of the stream, one derivation from scratch."""
+    new, derivation, recorded = ledger.audit(employee_id)
+    found = [_describe(employee_id, event.data) for event in new]
+    found += _differences(employee_id, derivation, recorded)
     return found
 
 

@@ -25,7 +25,7 @@ from ledger.events import Absence, Basis, EarlyDeparture, Event, LateArrival, Po
 from ledger.policies.common import counted, zh
 from ledger.policies.framework import Context, Draft, RuleInfo
 from ledger.policies.rulebook import Rulebook, SeriousAbsence
-from ledger.policies.windows import crossings
+from ledger.policies.windows import crossings, span
 
 __all__ = ["ATT_01", "ATT_02", "attendance_points", "serious_absence"]
 
@@ -74,7 +74,7 @@ def attendance_points(ctx: Context) -> Iterator[Draft]:
         return book
 
     def _window(fact: Event) -> relativedelta:
-        return relativedelta(months=book_of(fact).attendance.window_months)
+        return span(months=book_of(fact).attendance.window_months)
 
     def _thresholds(fact: Event) -> list[Decimal]:
         return [t.at for t in book_of(fact).attendance.thresholds]
@@ -84,7 +84,7 @@ def attendance_points(ctx: Context) -> Iterator[Draft]:
         book = ctx.rulebook_at(fact.occurred_at)
         if book is not None:
             items.append((fact, points_of(fact, book)))
-    for crossing in crossings(items, _window, _thresholds):
+    for crossing in crossings(items, _window, _thresholds, ctx.since):
         book = book_of(crossing.fact)
         outcome = next(t.outcome for t in book.attendance.thresholds if t.at == crossing.threshold)
         if outcome == "dismissal_recommended":
@@ -142,19 +142,19 @@ def serious_absence(ctx: Context) -> Iterator[Draft]:
         ...,
     ] = (
         (
-            lambda f: relativedelta(days=rules(f).short_window_days),
+            lambda f: span(days=rules(f).short_window_days),
             lambda f: [Decimal(rules(f).short_window_days_absent)],
             lambda r: (f"{r.short_window_days} days", f"{r.short_window_days}天"),
         ),
         (
-            lambda f: relativedelta(months=rules(f).long_window_months),
+            lambda f: span(months=rules(f).long_window_months),
             lambda f: [Decimal(rules(f).long_window_days_absent)],
             lambda r: (f"{r.long_window_months} months", f"{r.long_window_months}个月"),
         ),
     )
     found: dict[object, Draft] = {}
     for window, limits, labels in windows:
-        for crossing in crossings(items, window, limits):
+        for crossing in crossings(items, window, limits, ctx.since):
             label, label_zh = labels(rules(crossing.fact))
             limit = crossing.threshold
             if crossing.fact.event_id in found:
@@ -184,4 +184,4 @@ def serious_absence(ctx: Context) -> Iterator[Draft]:
                     counted=counted(crossing.counted, "days"),
                 ),
             )
-    yield from sorted(found.values(), key=lambda d: (d.issued_at, str(d.caused_by[0])))
+    yield from sorted(found.values(), key=lambda d: (d.issued_at, d.caused_by[0].int))

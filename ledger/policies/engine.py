@@ -15,8 +15,6 @@ from decimal import Decimal
 from types import MappingProxyType
 from uuid import UUID
 
-from dateutil.relativedelta import relativedelta
-
 from ledger.events import (
     EVENT_TYPES,
     AppealDecided,
@@ -38,6 +36,7 @@ from ledger.policies.framework import (
     sanction_id_for,
 )
 from ledger.policies.rulebook import RulebookSet
+from ledger.policies.windows import span
 
 __all__ = [
     "DEFAULT_RULES",
@@ -47,7 +46,9 @@ __all__ = [
     "GRD_01",
     "REC_05",
     "Derivation",
+    "WalkState",
     "derive",
+    "derive_resumable",
 ]
 
 ESC_01 = RuleInfo("ESC-01", 1, "Two live warnings escalate to a demerit (屡教不改)", ("demerit",))
@@ -150,10 +151,38 @@ class Derivation:
     """Retracted fact id -> the retraction's event id."""
     upheld: Mapping[UUID, UUID] = field(default_factory=dict)
     """Sanction id voided on appeal -> the ``appeal.decided`` event id."""
+    since: datetime | None = None
+    """``None`` for a full derivation; else a resumed one (``ledger.policies.incremental``):
+    only the outcomes and revocations from this instant on, and no findings."""
 
     def by_id(self) -> dict[UUID, Outcome]:
         """Outcomes keyed by sanction id."""
         return {o.sanction_id: o for o in self.outcomes}
+
+
+@dataclass(frozen=True, slots=True)
+class WalkState:
+    """The escalation pass paused before an instant: what outcomes issued after it can see.
+
+    Only what may still matter is kept (docs/ARCHITECTURE.md, "Derivation state"): records
+    still live at the instant, in acceptance order; which of them a commendation offset;
+    and the ids later outcomes may depend on (live records, obligations still due).
+    """
+
+    at: datetime
+    warnings: tuple[Outcome, ...] = ()
+    demerits: tuple[Outcome, ...] = ()
+    majors: tuple[Outcome, ...] = ()
+    revoked: frozenset[UUID] = frozenset()
+    accepted: Mapping[UUID, datetime | None] = field(default_factory=dict)
+    """Ids outcomes from ``at`` on may depend on, with their expiry."""
+    before: tuple[Outcome, ...] = ()
+    """Every outcome accepted before ``at`` (the caller keeps what it needs)."""
+    revocations: tuple[Revocation, ...] = ()
+    """Every revocation before ``at``."""
+
+
+_DEPENDABLE = frozenset({"warning", "demerit", "major_demerit", "obligation"})
 
 
 def _uuid_order(value: UUID) -> int:
@@ -228,44 +257,90 @@ def derive(
         Outcomes in issue order, REC-05 revocations and findings. Pure and deterministic:
         the same facts give the same result whatever order they were recorded in.
     """
-    facts, retracted, appeals, findings = counted_facts(events)
-    ctx = Context.build(employee_id, facts, rulebooks, now)
-    for fact in facts:
-        if rulebooks.in_force(fact.occurred_at) is None:
-            findings.append(
-                Finding(
-                    "no_published_rulebook",
-                    employee_id,
-                    fact.occurred_at,
-                    f"no published rulebook binds {fact.type} at {fact.occurred_at.isoformat()}; "
-                    "it yields no consequence",
-                    (fact.event_id,),
+    derived, _, _ = derive_resumable(employee_id, events, rulebooks, now, registry=registry)
+    return derived
+
+
+def derive_resumable(
+    employee_id: str,
+    events: Sequence[Event],
+    rulebooks: RulebookSet,
+    now: datetime,
+    *,
+    registry: RuleRegistry = DEFAULT_RULES,
+    resume: WalkState | None = None,
+    retracted: Mapping[UUID, UUID] | None = None,
+    upheld: Mapping[UUID, UUID] | None = None,
+    snapshot_at: datetime | None = None,
+) -> tuple[Derivation, WalkState | None, list[Event]]:
+    """:func:`derive`, optionally resumed from a paused walk and pausing at an instant.
+
+    Args:
+        resume: the walk as it stood before ``resume.at``; ``events`` must then hold every
+            fact of the stream the rules need for outcomes from ``resume.at`` on (see
+            ``ledger.policies.incremental``), and only such outcomes are derived.
+        retracted, upheld: retractions and upheld appeals known from before (merged with
+            those found in ``events``).
+        snapshot_at: also return the walk's state before this instant (``None``: don't).
+
+    Returns:
+        The derivation (from ``resume.at`` on, without findings, when resumed), the
+        snapshot, and the counted facts (ordered, retracted ones left out).
+    """
+    facts, found_retracted, appeals, findings = counted_facts(events)
+    all_retracted = dict(retracted or {})
+    for target, by in found_retracted.items():
+        all_retracted.setdefault(target, by)
+    if retracted:
+        facts = [f for f in facts if f.event_id not in all_retracted]
+    since = resume.at if resume is not None else None
+    ctx = Context.build(employee_id, facts, rulebooks, now, since)
+    if since is None:
+        for fact in facts:
+            if rulebooks.in_force(fact.occurred_at) is None:
+                findings.append(
+                    Finding(
+                        "no_published_rulebook",
+                        employee_id,
+                        fact.occurred_at,
+                        f"no published rulebook binds {fact.type} at "
+                        f"{fact.occurred_at.isoformat()}; it yields no consequence",
+                        (fact.event_id,),
+                    )
                 )
-            )
     drafts: list[Draft] = []
     for rule in registry.primary():
         for item in rule(ctx):
             if isinstance(item, Finding):
                 findings.append(item)
-            else:
+            elif since is None or item.issued_at >= since:
                 drafts.append(item)
-    upheld = {
-        a.data.sanction_id: a.event_id
-        for a in appeals
-        if isinstance(a.data, AppealDecided) and a.data.outcome == "upheld"
-    }
-    walk = _Walk(employee_id, rulebooks, frozenset(upheld))
+    all_upheld = dict(upheld or {})
+    for a in appeals:
+        if isinstance(a.data, AppealDecided) and a.data.outcome == "upheld":
+            all_upheld[a.data.sanction_id] = a.event_id
+    walk = _Walk(employee_id, rulebooks, frozenset(all_upheld))
+    if resume is not None:
+        walk.resume(resume)
+    walk.snapshot_at = snapshot_at
     walk.run(drafts)
-    findings.extend(walk.findings)
-    findings.extend(_late_appeals(appeals, list(walk.made.values()), rulebooks))
-    return Derivation(
+    if since is None:
+        findings.extend(walk.findings)
+        findings.extend(_late_appeals(appeals, list(walk.made.values()), rulebooks))
+    else:
+        findings = []
+    derived = Derivation(
         employee_id,
         tuple(walk.outcomes),
         tuple(walk.revocations),
         tuple(sorted(findings, key=lambda f: (f.at, f.code))),
-        MappingProxyType(retracted),
-        MappingProxyType(upheld),
+        MappingProxyType(all_retracted),
+        MappingProxyType(all_upheld),
+        since,
     )
+    if snapshot_at is not None and walk.snapshot is None:
+        walk.capture(snapshot_at)
+    return derived, walk.snapshot, facts
 
 
 def _late_appeals(
@@ -314,6 +389,55 @@ class _Walk:
     """Every outcome made, including those voided on appeal (for the late-appeal check)."""
     _seen: set[UUID] = field(default_factory=set)
     _accepted: set[UUID] = field(default_factory=set)
+    snapshot_at: datetime | None = None
+    snapshot: WalkState | None = None
+    _before: list[Outcome] = field(default_factory=list)
+    _carried: dict[UUID, datetime | None] = field(default_factory=dict)
+    _revocations_before: list[Revocation] = field(default_factory=list)
+
+    def resume(self, state: WalkState) -> None:
+        """Continue from ``state``: the pools, offsets and dependable ids before its instant."""
+        self.warnings = list(state.warnings)
+        self.demerits = list(state.demerits)
+        self.majors = list(state.majors)
+        self.revoked = set(state.revoked)
+        self._accepted = set(state.accepted)
+        self._carried = dict(state.accepted)
+        self._before = list(state.before)
+        self._revocations_before = list(state.revocations)
+
+    def capture(self, at: datetime) -> None:
+        """Record the state before instant ``at`` (everything accepted so far is earlier)."""
+
+        def live(pool: list[Outcome]) -> tuple[Outcome, ...]:
+            return tuple(o for o in pool if o.expires_at is None or o.expires_at > at)
+
+        pools = (live(self.warnings), live(self.demerits), live(self.majors))
+        ids = {o.sanction_id for pool in pools for o in pool}
+        before = [*self._before, *self.outcomes]
+        self.snapshot = WalkState(
+            at=at,
+            warnings=pools[0],
+            demerits=pools[1],
+            majors=pools[2],
+            revoked=frozenset(self.revoked & ids),
+            accepted=MappingProxyType(
+                {
+                    key: expires
+                    for key, expires in (
+                        *self._carried.items(),
+                        *(
+                            (o.sanction_id, o.expires_at)
+                            for o in self.outcomes
+                            if o.kind in _DEPENDABLE and o.sanction_id in self._accepted
+                        ),
+                    )
+                    if expires is None or expires >= at
+                }
+            ),
+            before=tuple(before),
+            revocations=(*self._revocations_before, *self.revocations),
+        )
 
     def run(self, drafts: Sequence[Draft]) -> None:
         made = [o for o in (self._outcome(d) for d in drafts) if o is not None]
@@ -321,6 +445,12 @@ class _Walk:
         index = 0
         while index < len(made):
             instant = made[index].issued_at
+            if (
+                self.snapshot_at is not None
+                and self.snapshot is None
+                and instant >= self.snapshot_at
+            ):
+                self.capture(self.snapshot_at)
             group = []
             while index < len(made) and made[index].issued_at == instant:
                 group.append(made[index])
@@ -340,7 +470,7 @@ class _Walk:
             return None
         self._seen.add(sanction_id)
         months = adopted.rulebook.live_months_for(draft.kind)
-        expires = draft.issued_at + relativedelta(months=months) if months else None
+        expires = draft.issued_at + span(months=months) if months else None
         if draft.kind == "obligation":
             expires = draft.due_at
         outcome = Outcome(

@@ -160,10 +160,18 @@ class Context:
     rulebooks: RulebookSet
     now: datetime
     by_type: Mapping[str, tuple[Event, ...]] = field(default_factory=dict)
+    since: datetime | None = None
+    """When resumed (``ledger.policies.incremental``): only consequences issued from here on
+    are wanted; a rule may skip work on earlier facts (the engine drops earlier drafts)."""
 
     @classmethod
     def build(
-        cls, employee_id: str, facts: Sequence[Event], rulebooks: RulebookSet, now: datetime
+        cls,
+        employee_id: str,
+        facts: Sequence[Event],
+        rulebooks: RulebookSet,
+        now: datetime,
+        since: datetime | None = None,
     ) -> Context:
         """Index ``facts`` by type."""
         grouped: dict[str, list[Event]] = {}
@@ -175,6 +183,7 @@ class Context:
             rulebooks,
             now,
             MappingProxyType({k: tuple(v) for k, v in grouped.items()}),
+            since,
         )
 
     def of(self, *types: str) -> tuple[Event, ...]:
@@ -205,6 +214,11 @@ class RuleRegistry:
         if key in self._rules:
             raise ValueError(f"rule {info.rule_id} v{info.version} registered twice")
         self._rules[key] = (info, fn)
+
+    def get(self, rule_id: str, version: int) -> RuleInfo | None:
+        """A registered rule's info, or ``None``."""
+        entry = self._rules.get((rule_id, version))
+        return entry[0] if entry else None
 
     def infos(self) -> list[RuleInfo]:
         """Every registered rule, by id."""

@@ -19,19 +19,22 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
+from uuid import UUID
 
 from ledger.events import Event, GradeComponent, GradeLevel, Hired, Separated
-from ledger.policies.engine import Derivation
 from ledger.policies.rulebook import RulebookSet
 from ledger.timeutil import Period, quarter_of, start_of_day
 
 __all__ = [
     "LEVELS_ZH",
     "Grade",
+    "GradeInputs",
     "employment_quarters",
     "employment_span",
     "grades_for",
     "quarter_grade",
+    "span_quarters",
 ]
 
 LEVELS: tuple[GradeLevel, ...] = ("unqualified", "qualified", "good", "excellent")
@@ -56,11 +59,39 @@ class Grade:
     rulebook_version: int
 
 
+class _Graded(Protocol):
+    @property
+    def sanction_id(self) -> UUID: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def issued_at(self) -> datetime: ...
+    @property
+    def expires_at(self) -> datetime | None: ...
+
+
+class _Offset(Protocol):
+    @property
+    def sanction_id(self) -> UUID: ...
+    @property
+    def at(self) -> datetime: ...
+
+
+class GradeInputs(Protocol):
+    """What a grade reads: outcomes and offsets (a :class:`~ledger.policies.engine.Derivation`,
+    or the part of one a resumed derivation keeps)."""
+
+    @property
+    def outcomes(self) -> Sequence[_Graded]: ...
+    @property
+    def revocations(self) -> Sequence[_Offset]: ...
+
+
 def _cap(level: GradeLevel, ceiling: GradeLevel) -> GradeLevel:
     return level if LEVELS.index(level) <= LEVELS.index(ceiling) else ceiling
 
 
-def quarter_grade(derived: Derivation, quarter: Period, rulebooks: RulebookSet) -> Grade | None:
+def quarter_grade(derived: GradeInputs, quarter: Period, rulebooks: RulebookSet) -> Grade | None:
     """GRD-01 for ``quarter`` from a derivation, or ``None`` when no rulebook binds it."""
     adopted = rulebooks.in_force(quarter.last_instant) or rulebooks.in_force(quarter.start)
     if adopted is None:
@@ -126,7 +157,11 @@ def employment_span(facts: Sequence[Event]) -> tuple[datetime, datetime | None] 
 
 def employment_quarters(facts: Sequence[Event], until: datetime) -> list[Period]:
     """Every quarter of employment that ended by ``until`` (for recording grades)."""
-    span = employment_span(facts)
+    return span_quarters(employment_span(facts), until)
+
+
+def span_quarters(span: tuple[datetime, datetime | None] | None, until: datetime) -> list[Period]:
+    """Every quarter of an employment span that ended by ``until``."""
     if span is None:
         return []
     start, end = span
@@ -139,7 +174,7 @@ def employment_quarters(facts: Sequence[Event], until: datetime) -> list[Period]
 
 
 def grades_for(
-    derived: Derivation, quarters: Iterable[Period], rulebooks: RulebookSet
+    derived: GradeInputs, quarters: Iterable[Period], rulebooks: RulebookSet
 ) -> list[Grade]:
     """GRD-01 for each of ``quarters`` (skipping those no rulebook binds)."""
     return [g for g in (quarter_grade(derived, q, rulebooks) for q in quarters) if g is not None]

@@ -74,7 +74,7 @@ def missed_deadlines(ctx: Context) -> Iterator[Draft | Finding]:
             for f in ctx.of("task.completed", "task.refused")
         )
         if not settled:
-            misses.append((due, str(fact.event_id), fact, book))
+            misses.append((due, fact.event_id.int, fact, book))
     per_quarter: dict[str, int] = {}
     for due, _, fact, book in sorted(misses, key=lambda m: (m[0], m[1])):
         assert isinstance(fact.data, TaskAssigned)

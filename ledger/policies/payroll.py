@@ -163,7 +163,7 @@ def _open_month(
     rulebooks: RulebookSet,
 ) -> PayrollMonth:
     refunds = []
-    for sanction_id, total in sorted(deducted_total.items(), key=lambda kv: str(kv[0])):
+    for sanction_id, total in sorted(deducted_total.items(), key=lambda kv: kv[0].int):
         if total > 0 and sanction_id not in truth:
             refunds.append(Allocation(sanction_id=sanction_id, amount=total))
             deducted_total[sanction_id] = ZERO

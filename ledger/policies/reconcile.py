@@ -57,14 +57,23 @@ def reconcile(
     """The events that make the recorded consequences equal the derived ones.
 
     Args:
-        derived: what the policies derive from the full known history.
-        recorded: the folded ``sanction.*`` events of the same stream.
+        derived: what the policies derive from the full known history, or from an instant
+            on (``derived.since``): consequences issued and offsets made before it are then
+            settled (an earlier reconciliation recorded them) and left alone.
+        recorded: the folded ``sanction.*`` events of the same stream (when resumed: at
+            least those issued from ``derived.since`` on, the warnings still live then and
+            those offset from then on).
         now: valid time of voids and reinstatements (the ledger clock).
     """
     changes: list[Change] = []
     outcomes = derived.by_id()
-    for sanction_id, held in sorted(recorded.items(), key=lambda kv: str(kv[0])):
-        if not held.voided and sanction_id not in outcomes:
+    since = derived.since
+
+    def settled(held: SanctionState) -> bool:
+        return since is not None and held.issued.effective_at < since
+
+    for sanction_id, held in sorted(recorded.items(), key=lambda kv: kv[0].int):
+        if not held.voided and sanction_id not in outcomes and not settled(held):
             reason, causes = _void_reason(held, derived)
             changes.append(
                 Change(
@@ -94,8 +103,11 @@ def reconcile(
                     ),
                 )
             )
-    for sanction_id, held in sorted(recorded.items(), key=lambda kv: str(kv[0])):
-        if held.revoked_by is not None and sanction_id not in revoked and sanction_id in outcomes:
+    for sanction_id, held in sorted(recorded.items(), key=lambda kv: kv[0].int):
+        if since is not None and (held.revoked_at is None or held.revoked_at < since):
+            continue  # an offset made before the instant: settled
+        standing = sanction_id in outcomes or (settled(held) and not held.voided)
+        if held.revoked_by is not None and sanction_id not in revoked and standing:
             changes.append(
                 Change(
                     now,

@@ -19,8 +19,6 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from uuid import UUID
 
-from dateutil.relativedelta import relativedelta
-
 from ledger.events import (
     Basis,
     ComplaintReceived,
@@ -33,7 +31,7 @@ from ledger.events import (
 from ledger.policies.common import counted, single, zh
 from ledger.policies.framework import Context, Draft, Finding, RuleInfo, sanction_id_for
 from ledger.policies.rulebook import Rulebook
-from ledger.policies.windows import crossings
+from ledger.policies.windows import crossings, span
 from ledger.timeutil import quarter_of
 
 __all__ = [
@@ -255,8 +253,9 @@ def service_lapses(ctx: Context) -> Iterator[Draft | Finding]:
 
     for crossing in crossings(
         items,
-        lambda f: relativedelta(days=book_of(f).lapses.window_days),
+        lambda f: span(days=book_of(f).lapses.window_days),
         lambda f: [t.at for t in book_of(f).lapses.thresholds],
+        ctx.since,
     ):
         book = book_of(crossing.fact)
         kind = next(t.outcome for t in book.lapses.thresholds if t.at == crossing.threshold)

@@ -45,6 +45,8 @@ class SanctionState:
     voided: bool = False
     revoked_by: UUID | None = None
     history: list[Change] = field(default_factory=list)
+    revoked_at: datetime | None = None
+    """When the standing offset took effect (``None`` unless revoked)."""
 
     @property
     def sanction_id(self) -> UUID:
@@ -64,9 +66,15 @@ class SanctionState:
         return "active"
 
 
-def fold_sanctions(recorded: Iterable[Recorded]) -> dict[UUID, SanctionState]:
-    """Fold ``sanction.*`` events (any others are skipped) into states by sanction id."""
-    states: dict[UUID, SanctionState] = {}
+def fold_sanctions(
+    recorded: Iterable[Recorded], states: dict[UUID, SanctionState] | None = None
+) -> dict[UUID, SanctionState]:
+    """Fold ``sanction.*`` events (any others are skipped) into states by sanction id.
+
+    Args:
+        states: states folded from earlier events, updated in place (default: none).
+    """
+    states = {} if states is None else states
     for item in recorded:
         event = item.event
         data = event.data
@@ -98,6 +106,7 @@ def fold_sanctions(recorded: Iterable[Recorded]) -> dict[UUID, SanctionState]:
             )
         elif isinstance(data, SanctionRevoked):
             target.revoked_by = data.revoked_by
+            target.revoked_at = event.occurred_at
             change = Change(
                 "revoked",
                 event.occurred_at,
@@ -109,6 +118,7 @@ def fold_sanctions(recorded: Iterable[Recorded]) -> dict[UUID, SanctionState]:
             )
         else:
             target.revoked_by = None
+            target.revoked_at = None
             change = Change(
                 "reinstated",
                 event.occurred_at,

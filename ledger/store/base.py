@@ -276,6 +276,34 @@ def _instant_of(text: str) -> datetime:
     return found
 
 
+def retained_event(
+    event_id: UUID, type_name: str, employee_id: str, occurred_at: datetime, data_json: str
+) -> Event:
+    """An event rebuilt from the parts a derivation reads (id, type, employee, valid time,
+    data), for facts a derivation state keeps (``ledger.policies.incremental``); the rest of
+    the envelope is left at its defaults. Never stored or shown: derivation input only."""
+    model = EVENT_TYPES[type_name]
+    values = {
+        "event_id": event_id,
+        "type": type_name,
+        "schema_version": model.SCHEMA_VERSION,
+        "employee_id": employee_id,
+        "occurred_at": occurred_at,
+        "recorded_by": "ledger",
+        "source": None,
+        "evidence": (),
+        "correlation_id": None,
+        "causation_id": None,
+        "data": _data_of(model, type_name, data_json),
+    }
+    event = Event.__new__(Event)
+    object.__setattr__(event, "__dict__", values)
+    object.__setattr__(event, "__pydantic_fields_set__", set(values))
+    object.__setattr__(event, "__pydantic_extra__", None)
+    object.__setattr__(event, "__pydantic_private__", None)
+    return event
+
+
 def _trusted_event(row: Row, data: EventData) -> Event:
     """An :class:`Event` from a stored row's columns, without validating the envelope.
 

@@ -1,0 +1,558 @@
+"""Derivation state: resume one employee's derivation instead of redoing their history.
+
+docs/ARCHITECTURE.md, "Derivation state". The rules are causal: a consequence issued at t
+depends on facts that occurred up to t, on the rulebook binding them and, for a missed
+deadline, on ``now`` having passed it. So an employee's derivation can pause before an
+instant ``at`` and go on later from there, provided it keeps
+
+- the facts the rules still need for consequences from ``at`` on (:func:`retain`): every
+  fact from ``at`` on, attendance and service-lapse facts inside the longest rolling
+  window, complaints whose deadlines fall from ``at`` on with what fulfils them,
+  inspections and praise of ``at``'s quarter (the per-quarter counters), tasks due from
+  ``at`` on and unsettled ones due earlier in the quarter, with what settles them;
+- the escalation pass paused at ``at`` (:class:`~ledger.policies.engine.WalkState`);
+- the retractions and upheld appeals known, and the recorded state of the consequences
+  that may still change (issued from ``at`` on, warnings still live then, offsets from
+  then on);
+- for grades, the outcomes of ``at``'s quarter and those still live at ``at``.
+
+:func:`plan` decides whether new events allow resuming (each must occur from ``at`` on; a
+back-dated fact, a retraction or upheld appeal reaching before ``at``, a hire or a
+separation, another rulebook set or an earlier ``now`` make the caller derive in full).
+Full derivation stays the reference: ``verify`` re-derives from scratch, and the property
+tests hold resumed == full on random histories.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+import orjson
+from dateutil.relativedelta import relativedelta
+
+from ledger.events import (
+    EVENT_TYPES,
+    AppealDecided,
+    Event,
+    Hired,
+    Retracted,
+    SanctionIssued,
+    TaskAssigned,
+)
+from ledger.policies.engine import DEFAULT_RULES, Revocation, WalkState
+from ledger.policies.framework import Outcome, RuleRegistry
+from ledger.policies.rulebook import RulebookSet
+from ledger.policies.status import SanctionState
+from ledger.store.base import retained_event
+from ledger.timeutil import COMPANY_TZ, quarter_of, start_of_day
+
+__all__ = [
+    "FORMAT",
+    "PROJECTION",
+    "DerivationState",
+    "Graded",
+    "books_key",
+    "deadline_reach",
+    "decode",
+    "encode",
+    "keep_graded",
+    "keep_held",
+    "plan",
+    "retain",
+]
+
+FORMAT = 3
+"""The state's format; a state of another format is ignored (the next derivation is full)."""
+PROJECTION = "derivation"
+"""Where the states live: the store's projection rows (one row per employee)."""
+
+_ATTENDANCE = frozenset(
+    {
+        "attendance.late_arrival",
+        "attendance.early_departure",
+        "attendance.post_left",
+        "attendance.absence",
+    }
+)
+_LAPSES = frozenset({"service.first_response_timed", "service.phone_answered"})
+_COMPLAINTS = frozenset({"service.complaint_received", "service.complaint_verified"})
+_FULFILMENTS = frozenset(
+    {
+        "service.complaint_replied",
+        "service.complaint_resolved",
+        "service.complaint_dismissed",
+        "service.apology_made",
+    }
+)
+_PER_QUARTER = frozenset({"service.inspected", "service.customer_praised"})
+_SETTLES = frozenset({"task.completed", "task.refused"})
+_SPAN_TYPES = frozenset({"employee.hired", "employee.separated"})
+_GRADED = frozenset({"notice", "warning", "demerit", "major_demerit", "commendation"})
+_CAPPING = frozenset({"warning", "demerit", "major_demerit"})
+_MARGIN = timedelta(days=1)
+
+
+@dataclass(frozen=True, slots=True)
+class Graded:
+    """What a grade reads of an outcome (see ``ledger.policies.grades.GradeInputs``)."""
+
+    sanction_id: UUID
+    kind: str
+    issued_at: datetime
+    expires_at: datetime | None
+
+
+@dataclass(frozen=True)
+class DerivationState:
+    """One employee's derivation paused before ``at``, as of stream version ``version``."""
+
+    at: datetime
+    version: int
+    now: datetime
+    books: str
+    facts: tuple[Event, ...]
+    """The retained facts (rebuilt from their parts: see ``retained_event``)."""
+    walk: WalkState
+    graded: tuple[Graded, ...] = ()
+    offsets: tuple[Revocation, ...] = ()
+    retracted: Mapping[UUID, UUID] = field(default_factory=dict)
+    dangling: frozenset[UUID] = frozenset()
+    """Targets of retractions that named no fact of the stream (yet)."""
+    upheld: Mapping[UUID, UUID] = field(default_factory=dict)
+    held: Mapping[UUID, SanctionState] = field(default_factory=dict)
+    span: tuple[datetime, datetime | None] | None = None
+    hired: bool = False
+    closed: Closed = field(default_factory=dict)
+    """Complaints and tasks whose deadlines are behind ``at`` (see :func:`retain`)."""
+    encoded: Mapping[UUID, list[Any]] = field(default_factory=dict, compare=False)
+    """The retained facts as read back, so that keeping them again costs no encoding."""
+
+
+def books_key(rulebooks: RulebookSet) -> str:
+    """Which rulebook set a state was derived under."""
+    return ",".join(a.sha256 for a in rulebooks.versions)
+
+
+@dataclass(frozen=True, slots=True)
+class _Reach:
+    attendance: relativedelta
+    absence_days: int
+    lapse_days: int
+    deadline_hours: int
+
+
+_REACH: dict[str, _Reach] = {}
+
+
+def _reach(rulebooks: RulebookSet) -> _Reach:
+    key = books_key(rulebooks)
+    found = _REACH.get(key)
+    if found is None:
+        books = [a.rulebook for a in rulebooks.versions]
+        months = max(
+            (max(b.attendance.window_months, b.serious_absence.long_window_months) for b in books),
+            default=0,
+        )
+        found = _Reach(
+            relativedelta(months=months),
+            max((b.serious_absence.short_window_days for b in books), default=0),
+            max((b.lapses.window_days for b in books), default=0),
+            max(
+                (
+                    max(
+                        b.complaints.reply_hours,
+                        b.complaints.resolve_hours,
+                        b.complaints.apology_hours,
+                    )
+                    for b in books
+                ),
+                default=0,
+            ),
+        )
+        _REACH[key] = found
+    return found
+
+
+_ORIGIN_OF = {
+    "service.complaint_replied": "service.complaint_received",
+    "service.complaint_resolved": "service.complaint_received",
+    "service.complaint_dismissed": "service.complaint_received",
+    "service.apology_made": "service.complaint_verified",
+    "task.completed": "task.assigned",
+    "task.refused": "task.assigned",
+}
+"""What a fulfilling (or settling) fact fulfils: the origin type whose deadline it meets."""
+_ORIGINS = frozenset(_ORIGIN_OF.values())
+
+
+def _subject(fact: Event) -> str:
+    """The complaint or task a fact is about."""
+    data = fact.data
+    return str(getattr(data, "task_id", None) or getattr(data, "complaint_id", ""))
+
+
+Closed = Mapping[str, frozenset[str]]
+"""Origin type -> the complaints or tasks whose origin the state no longer keeps (its
+deadline is behind): what fulfils them is no longer needed."""
+
+
+def deadline_reach(rulebooks: RulebookSet) -> timedelta:
+    """The longest time from a complaint fact to a deadline it sets, under any rulebook
+    (with a day's margin)."""
+    return timedelta(hours=_reach(rulebooks).deadline_hours) + _MARGIN
+
+
+def retain(
+    facts: Iterable[Event], at: datetime, rulebooks: RulebookSet, closed: Closed | None = None
+) -> tuple[list[Event], dict[str, frozenset[str]]]:
+    """The counted facts the rules need for consequences issued from ``at`` on, and the
+    closed complaints and tasks (``closed``: those closed before).
+
+    A fact that fulfils a complaint or settles a task is kept while its origin is kept or
+    not yet recorded (an apology may come before the verification it answers); once the
+    origin's deadline is behind ``at``, both go and the id is closed. A later origin with
+    a closed id makes :func:`plan` refuse to resume.
+    """
+    reach = _reach(rulebooks)
+    attendance_cut = min(at - reach.attendance, at - timedelta(days=reach.absence_days)) - _MARGIN
+    lapse_cut = at - timedelta(days=reach.lapse_days) - _MARGIN
+    deadline_cut = at - timedelta(hours=reach.deadline_hours) - _MARGIN
+    quarter_start = quarter_of(at).start
+    kept: list[Event] = []
+    seen: dict[str, set[str]] = {origin: set() for origin in _ORIGINS}
+    live: dict[str, set[str]] = {origin: set() for origin in _ORIGINS}
+    later: list[Event] = []
+    settled: dict[str, datetime] = {}  # task -> when first completed or refused
+    facts = list(facts)
+    for fact in facts:
+        if fact.type in _SETTLES:
+            task = _subject(fact)
+            if task not in settled or fact.occurred_at < settled[task]:
+                settled[task] = fact.occurred_at
+    for fact in facts:
+        kind = fact.type
+        if kind in _ORIGIN_OF:
+            later.append(fact)
+            continue
+        if fact.occurred_at >= at:
+            keep = True
+        elif kind in _ATTENDANCE:
+            keep = fact.occurred_at > attendance_cut
+        elif kind in _LAPSES:
+            keep = fact.occurred_at > lapse_cut
+        elif kind in _COMPLAINTS:
+            keep = fact.occurred_at >= deadline_cut
+        elif kind in _PER_QUARTER:
+            keep = fact.occurred_at >= quarter_start
+        elif isinstance(fact.data, TaskAssigned):
+            # Due from at on: judged later. Due earlier in at's quarter: it counts in the
+            # quarter's misses (OBD-02) only if nothing settled it by its due time.
+            due, done = fact.data.due_at, settled.get(fact.data.task_id)
+            keep = due >= at or (due >= quarter_start and (done is None or done > due))
+        else:
+            keep = False
+        if kind in _ORIGINS:
+            seen[kind].add(_subject(fact))
+            if keep:
+                live[kind].add(_subject(fact))
+        if keep:
+            kept.append(fact)
+    before = closed or {}
+    now_closed = {
+        origin: frozenset(before.get(origin, frozenset()) | (seen[origin] - live[origin]))
+        for origin in _ORIGINS
+    }
+    for fact in later:
+        origin, subject = _ORIGIN_OF[fact.type], _subject(fact)
+        if fact.occurred_at >= at or subject in live[origin] or subject not in now_closed[origin]:
+            kept.append(fact)
+    return kept, now_closed
+
+
+def keep_graded(outcomes: Iterable[Graded | Outcome], at: datetime) -> tuple[Graded, ...]:
+    """What grades of quarters ending after ``at`` read of outcomes issued before it."""
+    quarter_start = quarter_of(at).start
+    return tuple(
+        Graded(o.sanction_id, o.kind, o.issued_at, o.expires_at)
+        for o in outcomes
+        if o.kind in _GRADED
+        and (
+            o.issued_at >= quarter_start
+            or (o.kind in _CAPPING and (o.expires_at is None or o.expires_at > at))
+        )
+    )
+
+
+def keep_held(held: Mapping[UUID, SanctionState], at: datetime) -> dict[UUID, SanctionState]:
+    """The recorded consequences a derivation resumed at ``at`` may change or offset."""
+    return {
+        key: state
+        for key, state in held.items()
+        if state.issued.effective_at >= at
+        or (state.revoked_at is not None and state.revoked_at >= at)
+        or (
+            state.issued.kind == "warning"
+            and not state.voided
+            and (state.issued.expires_at is None or state.issued.expires_at > at)
+        )
+    }
+
+
+def plan(
+    state: DerivationState | None,
+    new: Sequence[Event],
+    rulebooks: RulebookSet,
+    now: datetime,
+    retained: Mapping[UUID, Event] | None = None,
+) -> bool:
+    """Whether a derivation may resume from ``state`` given the events recorded since.
+
+    Args:
+        new: the stream's events after ``state.version`` (facts and derived events).
+        retained: the retained facts by id (to check a retraction's target); ``None`` when
+            not read yet: then any retraction refuses.
+    """
+    if state is None or state.books != books_key(rulebooks):
+        return False
+    if now != state.now and not (state.at <= state.now <= now):
+        return False
+    at = state.at
+    for event in new:
+        spec = EVENT_TYPES[event.type]
+        if spec.DERIVED:
+            continue
+        if event.type in _SPAN_TYPES or event.occurred_at < at:
+            return False
+        if event.event_id in state.dangling:
+            return False
+        if not state.hired and state.span is not None and event.occurred_at < state.span[0]:
+            return False
+        data = event.data
+        if event.type in _ORIGINS and _subject(event) in state.closed.get(event.type, ()):
+            return False  # a second origin for a closed complaint or task
+        if isinstance(data, Retracted):
+            target = (retained or {}).get(data.target_event_id)
+            if (
+                not state.hired
+                or target is None
+                or target.occurred_at < at
+                or target.type == "correction.retracted"
+                or target.type.startswith("appeal.")
+            ):
+                return False
+        elif isinstance(data, AppealDecided) and data.outcome == "upheld":
+            held = state.held.get(data.sanction_id)
+            if held is None or held.issued.effective_at < at:
+                return False
+    return True
+
+
+def new_span(
+    state: DerivationState, new: Sequence[Event]
+) -> tuple[datetime, datetime | None] | None:
+    """The employment span after ``new`` (:func:`plan` has refused hires and separations)."""
+    if state.span is not None or not new:
+        return state.span
+    facts = [e for e in new if not EVENT_TYPES[e.type].DERIVED]
+    if not facts:
+        return None
+    return min(f.occurred_at for f in facts), None
+
+
+def span_of(events: Iterable[Event]) -> tuple[tuple[datetime, datetime | None] | None, bool]:
+    """``(span, hired)`` as ``ledger.policies.grades.employment_span`` computes it."""
+    hires = []
+    first: datetime | None = None
+    ends: list[datetime] = []
+    for event in events:
+        if isinstance(event.data, Hired):
+            hires.append(event.data)
+        elif event.type == "employee.separated":
+            ends.append(event.occurred_at)
+        if first is None or event.occurred_at < first:
+            first = event.occurred_at
+    if first is None:
+        return None, False
+    start = start_of_day(hires[0].hired_on) if hires else first
+    return (start, max(ends) if ends else None), bool(hires)
+
+
+# -- encoding (JSON: a state is read back only by the ledger, but never trusted as code) ---
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment is not None else None
+
+
+def _at(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text).astimezone(COMPANY_TZ) if text is not None else None
+
+
+_NO_BASIS = {"summary": "(kept without its basis by the derivation state)"}
+
+
+def _issued_json(issued: SanctionIssued) -> Any:
+    # What resuming needs of a recorded or paused consequence is its identity, kind, times
+    # and links; its basis (which can list a whole window of facts) stays in the log.
+    body = issued.model_dump(mode="json", exclude={"basis"})
+    body["basis"] = _NO_BASIS
+    return body
+
+
+def _outcome_json(outcome: Outcome) -> Any:
+    return _issued_json(outcome.to_data())
+
+
+def _fact_json(event: Event) -> list[Any]:
+    return [
+        str(event.event_id),
+        event.type,
+        event.occurred_at.isoformat(),
+        event.data.model_dump_json(),
+    ]
+
+
+def encode(state: DerivationState) -> str:
+    """The state as JSON text."""
+    walk = state.walk
+    held = [
+        {
+            "issued": _issued_json(h.issued),
+            "employee": h.employee_id,
+            "recorded_at": _iso(h.issued_recorded_at),
+            "voided": h.voided,
+            "revoked_by": str(h.revoked_by) if h.revoked_by else None,
+            "revoked_at": _iso(h.revoked_at),
+        }
+        for h in state.held.values()
+    ]
+    body = {
+        "format": FORMAT,
+        "at": _iso(state.at),
+        "version": state.version,
+        "now": _iso(state.now),
+        "books": state.books,
+        "facts": [state.encoded.get(f.event_id) or _fact_json(f) for f in state.facts],
+        "warnings": [_outcome_json(o) for o in walk.warnings],
+        "demerits": [_outcome_json(o) for o in walk.demerits],
+        "majors": [_outcome_json(o) for o in walk.majors],
+        "revoked": sorted(str(i) for i in walk.revoked),
+        "accepted": [[str(k), _iso(v)] for k, v in walk.accepted.items()],
+        "graded": [
+            [str(g.sanction_id), g.kind, _iso(g.issued_at), _iso(g.expires_at)]
+            for g in state.graded
+        ],
+        "offsets": [[str(r.sanction_id), str(r.revoked_by), _iso(r.at)] for r in state.offsets],
+        "retracted": [[str(k), str(v)] for k, v in state.retracted.items()],
+        "dangling": sorted(str(i) for i in state.dangling),
+        "upheld": [[str(k), str(v)] for k, v in state.upheld.items()],
+        "held": held,
+        "span": [_iso(state.span[0]), _iso(state.span[1])] if state.span else None,
+        "hired": state.hired,
+        "closed": {k: sorted(v) for k, v in state.closed.items()},
+    }
+    return orjson.dumps(body).decode()
+
+
+def decode(
+    text: str,
+    employee_id: str,
+    rulebooks: RulebookSet,
+    registry: RuleRegistry = DEFAULT_RULES,
+) -> DerivationState | None:
+    """A state read back, or ``None`` when it is of another format or names a rule or
+    rulebook this ledger does not have (the caller then derives in full)."""
+    try:
+        body = orjson.loads(text)
+        if body.get("format") != FORMAT or body.get("books") != books_key(rulebooks):
+            return None
+        books = {a.sha256: a for a in rulebooks.versions}
+
+        def outcome(raw: Any) -> Outcome:
+            data = SanctionIssued.model_validate(raw)
+            rule = registry.get(data.rule_id, data.rule_version)
+            if rule is None:
+                raise LookupError(data.rule_id)
+            return Outcome(
+                sanction_id=data.sanction_id,
+                employee_id=employee_id,
+                kind=data.kind,
+                rule=rule,
+                rulebook=books[data.rulebook_sha256],
+                caused_by=data.caused_by,
+                issued_at=data.effective_at,
+                basis=data.basis,
+                amount=data.amount,
+                expires_at=data.expires_at,
+                due_at=data.due_at,
+                depends_on=data.depends_on,
+                attached_to=data.attached_to,
+            )
+
+        facts: list[Event] = []
+        encoded: dict[UUID, list[Any]] = {}
+        for raw in body["facts"]:
+            event_id = UUID(raw[0])
+            occurred = _at(raw[2])
+            assert occurred is not None
+            facts.append(retained_event(event_id, raw[1], employee_id, occurred, raw[3]))
+            encoded[event_id] = raw
+        at = _at(body["at"])
+        now = _at(body["now"])
+        assert at is not None and now is not None
+        walk = WalkState(
+            at=at,
+            warnings=tuple(outcome(o) for o in body["warnings"]),
+            demerits=tuple(outcome(o) for o in body["demerits"]),
+            majors=tuple(outcome(o) for o in body["majors"]),
+            revoked=frozenset(UUID(i) for i in body["revoked"]),
+            accepted={UUID(k): _at(v) for k, v in body["accepted"]},
+        )
+        held: dict[UUID, SanctionState] = {}
+        for raw in body["held"]:
+            issued = SanctionIssued.model_validate(raw["issued"])
+            recorded_at = _at(raw["recorded_at"])
+            assert recorded_at is not None
+            held[issued.sanction_id] = SanctionState(
+                raw["employee"],
+                issued,
+                recorded_at,
+                voided=raw["voided"],
+                revoked_by=UUID(raw["revoked_by"]) if raw["revoked_by"] else None,
+                revoked_at=_at(raw["revoked_at"]),
+            )
+        span_raw = body["span"]
+        span = None
+        if span_raw:
+            start = _at(span_raw[0])
+            assert start is not None
+            span = (start, _at(span_raw[1]))
+        return DerivationState(
+            at=at,
+            version=int(body["version"]),
+            now=now,
+            books=body["books"],
+            facts=tuple(facts),
+            encoded=encoded,
+            walk=walk,
+            graded=tuple(
+                Graded(UUID(i), kind, _at(issued) or at, _at(expires))
+                for i, kind, issued, expires in body["graded"]
+            ),
+            offsets=tuple(
+                Revocation(UUID(i), UUID(by), _at(when) or at) for i, by, when in body["offsets"]
+            ),
+            retracted={UUID(k): UUID(v) for k, v in body["retracted"]},
+            dangling=frozenset(UUID(i) for i in body["dangling"]),
+            upheld={UUID(k): UUID(v) for k, v in body["upheld"]},
+            held=held,
+            span=span,
+            hired=bool(body["hired"]),
+            closed={k: frozenset(v) for k, v in body["closed"].items()},
+        )
+    except (ValueError, KeyError, TypeError, LookupError, AssertionError):
+        return None

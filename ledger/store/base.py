@@ -296,12 +296,7 @@ def retained_event(
         "causation_id": None,
         "data": _data_of(model, type_name, data_json),
     }
-    event = Event.__new__(Event)
-    object.__setattr__(event, "__dict__", values)
-    object.__setattr__(event, "__pydantic_fields_set__", set(values))
-    object.__setattr__(event, "__pydantic_extra__", None)
-    object.__setattr__(event, "__pydantic_private__", None)
-    return event
+    return _event_of(values)
 
 
 def _trusted_event(row: Row, data: EventData) -> Event:
@@ -323,6 +318,11 @@ def _trusted_event(row: Row, data: EventData) -> Event:
         "causation_id": UUID(row.causation_id) if row.causation_id else None,
         "data": data,
     }
+    return _event_of(values)
+
+
+def _event_of(values: dict[str, Any]) -> Event:
+    """An :class:`Event` with exactly these field values (as ``model_construct`` would)."""
     event = Event.__new__(Event)
     object.__setattr__(event, "__dict__", values)
     object.__setattr__(event, "__pydantic_fields_set__", set(values))

@@ -572,7 +572,14 @@ class SQLiteStore(EventStore):
             f"SELECT {_COLUMNS} FROM events e JOIN streams s ON s.id = e.stream_id "
             f"WHERE {' AND '.join([f'{key} {step} ?', *where])} ORDER BY {key} {order} LIMIT ?"
         )
-        cursor = _LAST if flt.reverse else 0
+        # The paging cursor is also the index's first bound: start it at the range's edge
+        # (SQLite searches the rowid from one lower bound only, and would pick 0 over it).
+        if key == "e.position":
+            cursor = (last + 1 if last is not None else _LAST) if flt.reverse else first - 1
+        elif flt.after_version is not None and not flt.reverse:
+            cursor = flt.after_version
+        else:
+            cursor = _LAST if flt.reverse else 0
         left = flt.limit
         column = 3 if key == "e.version" else 0
         while True:

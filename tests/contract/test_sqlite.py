@@ -312,3 +312,40 @@ class TestSQLiteMigration:
         SQLiteStore(tmp_db).close()
         assert watcher.execute("PRAGMA data_version").fetchone()[0] == before
         watcher.close()
+
+
+class TestSQLiteReadsTouchOnlyTheirRange:
+    """A read by position range searches the rowid from the range's start, not from the
+    log's (it once scanned from position 1: `explain` at 1M events took 143 ms, 3 ms after).
+    Counted in SQLite virtual-machine steps, which do not depend on the machine's speed."""
+
+    @staticmethod
+    def _steps(store: SQLiteStore, call: Callable[[], Any]) -> int:
+        steps = [0]
+
+        def count() -> int:
+            steps[0] += 1
+            return 0
+
+        connection = store._connection()
+        connection.set_progress_handler(count, 1)
+        try:
+            call()
+        finally:
+            connection.set_progress_handler(None, 1)
+        return steps[0]
+
+    def test_a_late_position_costs_what_an_early_one_does(self, tmp_db: Path) -> None:
+        store = SQLiteStore(tmp_db, clock=ManualClock("2026-07-01 09:00"))
+        store.append([late(f"E{n % 50}", f"2026-07-01 0{n % 9}:{n % 60:02d}") for n in range(3000)])
+        early_read = self._steps(store, lambda: list(store.read(from_position=10, to_position=11)))
+        late_read = self._steps(
+            store, lambda: list(store.read(from_position=2990, to_position=2991))
+        )
+        newest = self._steps(
+            store, lambda: list(store.read(to_position=2991, reverse=True, limit=2))
+        )
+        assert late_read < early_read * 2
+        assert newest < early_read * 2
+        assert store.verify_links([2990, 2991])
+        store.close()

@@ -95,6 +95,7 @@ __all__ = [
 DERIVED_BY = "ledger"
 """``recorded_by`` of every derived event."""
 _DERIVED_BATCH = 2_000
+_STATES_BATCH = 200
 DERIVATIONS: Counter[str] = Counter()
 """How many reconciliations resumed a stored derivation state and how many derived in full
 (per process; the tests and the bench read it)."""
@@ -350,6 +351,8 @@ def reconcile_all(
         if len(batch) >= _DERIVED_BATCH:
             count += len(ledger.store.append(batch).appended)
             batch = []
+        if states is not None and len(states.changed) >= _STATES_BATCH:
+            states.save()  # in the same transaction; bounds memory on a large import
     if batch:
         count += len(ledger.store.append(batch).appended)
     if states is not None:

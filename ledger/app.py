@@ -13,14 +13,15 @@ from types import TracebackType
 from typing import IO, Any
 from uuid import UUID
 
-from ledger import write
+from ledger import feed, write
 from ledger.errors import NotFoundError, UsageError
 from ledger.events import LEDGER_STREAM, Event, RulebookAdopted, Ticked
 from ledger.importer import Format
 from ledger.policies.engine import Derivation, derive
 from ledger.policies.rulebook import AdoptedRulebook, Rulebook, RulebookSet
 from ledger.policies.status import SanctionState, fold_sanctions
-from ledger.store import ChainReport, EventStore, MemoryStore, SQLiteStore
+from ledger.store import ChainReport, EventStore, MemoryStore, Recorded, open_store
+from ledger.store.base import recorded_of_row
 from ledger.timeutil import COMPANY_TZ, Period
 from ledger.write import ImportReport, RecordReport, TickReport
 
@@ -73,21 +74,23 @@ class Ledger:
         adopt_default: bool = True,
         **options: Any,
     ) -> Ledger:
-        """Open (creating if needed) a ledger in a SQLite file, or in memory for ``:memory:``.
+        """Open (creating if needed) a ledger in a SQLite file, in memory for ``:memory:``, or
+        in PostgreSQL for a ``postgresql://`` URL (:func:`ledger.store.open_store`).
 
         Args:
-            path: the database file.
+            path: the database file (or ``sqlite:///PATH``), or a ``postgresql://`` URL.
             clock: the ledger's notion of now.
             adopt_default: adopt the shipped rulebook (with its own dates) when none is;
                 concurrent first opens adopt it once.
-            options: passed to :class:`~ledger.store.SQLiteStore`: ``readonly=True`` for a
+            options: passed to the store (:class:`~ledger.store.SQLiteStore` or
+                :class:`~ledger.store.postgres.PostgresStore`): ``readonly=True`` for a
                 reader that never writes (and refuses what is not a ledger), ``create``,
                 ``write_timeout``, ``on_wait``, ``notify``, ``synchronous``.
 
         Raises:
             StorageError: the file is not a ledger database or cannot be opened.
         """
-        store: EventStore = SQLiteStore(path, **options)
+        store: EventStore = open_store(path, **options)
         return cls(store, clock=clock, adopt_default=adopt_default)
 
     @classmethod
@@ -173,6 +176,26 @@ class Ledger:
         """The employee's stored events in recording order."""
         for recorded in self.store.read(employee_id=employee_id, **bounds):
             yield recorded.event
+
+    def follow(
+        self,
+        after: int = 0,
+        types: Iterable[str] | None = None,
+        *,
+        wait: bool = True,
+        timeout: float | None = None,
+    ) -> Iterator[Recorded]:
+        """Recorded events after position ``after``, in position order; when caught up, wait
+        for new ones (the change feed, :mod:`ledger.feed`).
+
+        Args:
+            after: the caller's checkpoint, the last position it has handled.
+            types: event types or shell patterns (``"sanction.*"``); default all.
+            wait: ``False`` stops when caught up.
+            timeout: stop after waiting this many seconds with nothing new.
+        """
+        for row in feed.follow_rows(self.store, after, types, wait=wait, timeout=timeout):
+            yield recorded_of_row(row)
 
     def verify_chain(self) -> ChainReport:
         """Check the hash chain, positions and stream versions of the whole log."""

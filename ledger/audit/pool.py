@@ -1,10 +1,11 @@
-"""Per-employee audit work spread over processes, each reading the SQLite file itself.
+"""Per-employee audit work spread over processes, each reading the database itself.
 
 Employees partition cleanly: what is derived for one employee depends on that employee's
 stream and the ``_ledger`` stream only. So work that looks at every employee (``verify``,
-``replay``) can run on every core: worker processes each open the database file read-only
-and take small contiguous chunks of the employee list; results come back per chunk and are
-put back in the order of the list, so the answer is exactly the sequential one.
+``replay``) can run on every core: worker processes each open the database file (or the
+PostgreSQL URL) read-only and take small contiguous chunks of the employee list; results come
+back per chunk and are put back in the order of the list, so the answer is exactly the
+sequential one.
 
 The work runs in this process instead (on the caller's own ledger) when the ledger is not a
 file (an in-memory store cannot be shared), when there are fewer employees than
@@ -34,7 +35,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from ledger.store import SQLiteStore
+from ledger.store import shared_location
 
 if TYPE_CHECKING:
     from ledger.app import Ledger
@@ -104,12 +105,9 @@ def spawn_safe(main: object | None = None) -> bool:
 
 
 def database_file(ledger: Ledger) -> str | None:
-    """The SQLite file under ``ledger``, or ``None`` when it is not a file other processes can
-    open (an in-memory store)."""
-    store = ledger.store
-    if isinstance(store, SQLiteStore) and store.path != ":memory:":
-        return str(Path(store.path).resolve())
-    return None
+    """The SQLite file (or PostgreSQL URL) under ``ledger``, or ``None`` when it is not a
+    database other processes can open (an in-memory store)."""
+    return shared_location(ledger.store)
 
 
 class EmployeePool(Generic[P, R]):

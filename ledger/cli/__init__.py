@@ -20,6 +20,7 @@ from rich.markup import escape
 from ledger.app import Ledger
 from ledger.errors import LedgerError, StorageError
 from ledger.store.sqlite import DEFAULT_WRITE_TIMEOUT, NOT_A_LEDGER
+from ledger.store.urls import display_location, is_postgres_url, sqlite_path
 
 __all__ = ["main"]
 
@@ -46,6 +47,8 @@ class LedgerContext:
 
     def __init__(self, db: str, wait: float = DEFAULT_WRITE_TIMEOUT) -> None:
         self.db = db
+        self.name = display_location(db)
+        """The database as printed (a URL's password masked)."""
         self.wait = wait
         self._ledger: Ledger | None = None
 
@@ -54,15 +57,17 @@ class LedgerContext:
 
         A read-only open takes no lock and answers from the last committed state while
         another process writes; a writer queues behind other writers (saying so) for up to
-        ``--wait`` seconds. A missing, empty or foreign file is refused, never created or
-        modified, unless ``create``.
+        ``--wait`` seconds. A missing, empty or foreign file (or PostgreSQL database) is
+        refused, never created or modified, unless ``create``.
         """
         if self._ledger is None:
-            if not create and (self.db == ":memory:" or not Path(self.db).exists()):
-                raise StorageError(
-                    f"{self.db}: does not exist: {NOT_A_LEDGER}, or point --db / $LEDGER_DB "
-                    "at one"
-                )
+            if not create and not is_postgres_url(self.db):
+                path = sqlite_path(self.db)
+                if path == ":memory:" or not Path(path).exists():
+                    raise StorageError(
+                        f"{self.db}: does not exist: {NOT_A_LEDGER}, or point --db / "
+                        "$LEDGER_DB at one"
+                    )
             self._ledger = Ledger.open(
                 self.db,
                 adopt_default=False,
@@ -115,7 +120,7 @@ def handles_errors(fn: Callable[P, R]) -> Callable[P, R]:
     "--db",
     default=lambda: os.environ.get("LEDGER_DB", "ledger.db"),
     show_default="$LEDGER_DB, else ./ledger.db",
-    help="The ledger database file.",
+    help="The ledger database: a file (or sqlite:///PATH), or postgresql://HOST/DBNAME.",
 )
 @click.option(
     "--wait",
@@ -142,7 +147,9 @@ def main(argv: list[str] | None = None) -> Any:
     """Entry point of the ``ledger`` console script."""
     from ledger.cli import (
         audit_cmds,
+        copy_cmds,
         demo_cmd,
+        feed_cmds,
         policy_cmds,
         projection_cmds,
         readmodel_cmds,
@@ -155,6 +162,8 @@ def main(argv: list[str] | None = None) -> Any:
         readmodel_cmds.register(cli)
         projection_cmds.register(cli)
         audit_cmds.register(cli)
+        copy_cmds.register(cli)
+        feed_cmds.register(cli)
         demo_cmd.register(cli)
     try:
         return cli.main(args=argv, prog_name="ledger")

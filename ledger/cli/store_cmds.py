@@ -49,7 +49,7 @@ def init(state: LedgerContext, effective_from: str | None, published_on: str | N
     latest = ledger.rulebooks().latest()
     assert latest is not None
     out.print(
-        f"ledger ready at {state.db}: {ledger.store.head()} events, rulebook "
+        f"ledger ready at {state.name}: {ledger.store.head()} events, rulebook "
         f"{latest.rulebook.id} v{latest.rulebook.version} binding from "
         f"{latest.binds_from.date().isoformat()}"
     )

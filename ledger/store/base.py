@@ -10,9 +10,11 @@ over the whole log.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import re
+import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Container, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -53,6 +55,8 @@ __all__ = [
 
 GENESIS_HASH = "0" * 64
 FUTURE_TOLERANCE = timedelta(minutes=5)
+POLL_SECONDS = 0.05
+"""How often :meth:`EventStore.wait_for` looks at the head on a backend without notices."""
 
 
 class Row(NamedTuple):
@@ -602,6 +606,20 @@ class EventStore(ABC):
         """The hash at the head of the chain (the genesis hash when empty)."""
         row = self._head_row()
         return row.hash if row else GENESIS_HASH
+
+    def wait_for(self, after: int, timeout: float) -> int:
+        """Wait until the head passes ``after``, or ``timeout`` seconds; return the head.
+
+        For followers of the log (:mod:`ledger.feed`). This default polls the head every
+        ``POLL_SECONDS``; a backend told of commits (PostgreSQL's ``LISTEN``) overrides it.
+        """
+        deadline = time.monotonic() + max(0.0, timeout)
+        while True:
+            head = self.head()
+            left = deadline - time.monotonic()
+            if head > after or left <= 0:
+                return head
+            time.sleep(min(POLL_SECONDS, left))
 
     def stream_version(self, employee_id: str) -> int:
         """The number of events in that employee's stream."""

@@ -8,7 +8,9 @@ may override the hooks below:
   (it is pickled by reference: best a function of a module that does not import pytest,
   such as ``store_children``, since every spawned child imports it);
 - ``reopen(store, clock)``: close ``store`` and return a fresh store on the same data, or
-  ``None`` when the backend cannot be reopened (the default).
+  ``None`` when the backend cannot be reopened (the default);
+- ``shared_location()``: where the processes test keeps its shared store (a file of
+  ``workdir`` by default; a database URL for a server backend).
 
 Every thread is a daemon and every join has a deadline, so a hang fails the test instead of
 the run.
@@ -91,6 +93,10 @@ class ConcurrencyContract:
     def open_at(path: str) -> EventStore:
         """Open the store at ``path`` (in a child process)."""
         raise NotImplementedError
+
+    def shared_location(self) -> str:
+        """Where the processes test keeps the store its children share."""
+        return str(self.workdir / "shared.db")
 
     # -- helpers ----------------------------------------------------------------------------
 
@@ -297,7 +303,7 @@ class ConcurrencyContract:
     ) -> None:
         if not self.supports_processes:
             pytest.skip("this backend is not shared between processes")
-        path = str(self.workdir / "shared.db")
+        path = self.shared_location()
         self.open_at(path).close()
         context = multiprocessing.get_context("spawn")
         start = context.Barrier(PROCESSES)

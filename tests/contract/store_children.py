@@ -11,13 +11,18 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ledger.store import EventStore, SQLiteStore
+from ledger.store import EventStore, SQLiteStore, open_store
 from ledger.testing import late
 
 
 def open_sqlite_file(path: str) -> EventStore:
     """Open the SQLite ledger at ``path`` as the file backend's tests do."""
     return SQLiteStore(path, synchronous="NORMAL")
+
+
+def open_postgres(url: str) -> EventStore:
+    """Open the PostgreSQL ledger at ``url`` as the PostgreSQL tests do."""
+    return open_store(url, synchronous="NORMAL")
 
 
 def append_batches(
@@ -59,7 +64,7 @@ def first_open(path: str, start: Any, error_file: str) -> None:
     """Open (creating) the ledger at ``path`` together with other processes, then close it."""
     try:
         start.wait(timeout=60)
-        SQLiteStore(path).close()
+        open_store(path).close()
     except BaseException as exc:
         Path(error_file).write_text(f"{type(exc).__module__}.{type(exc).__name__}: {exc}")
         raise

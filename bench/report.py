@@ -125,6 +125,8 @@ def _notes(row: Row) -> str:
         parts.append(f"differing employees {row['totals'].get('employees_differing')}")
     if row.get("workers_peak_rss_kb"):
         parts.append(f"workers' peak RSS {row['workers_peak_rss_kb'] / 1024:.0f} MB")
+    if row.get("server_cpu_seconds") is not None:
+        parts.append(f"PostgreSQL server CPU {row['server_cpu_seconds']:.1f} s")
     return "; ".join(parts)
 
 
@@ -141,8 +143,9 @@ def _ms(value: float | None) -> str:
 def _writers_notes(row: Row, single: float | None) -> str:
     runs, imports = row["runs"], row["n"]
     walls = ", ".join(f"{s:.1f}" for s in row["run_seconds"])
+    where = "database" if "PostgreSQL" in row.get("label", "") else "file"
     parts = [
-        f"{runs} run{'s' if runs > 1 else ''} into a fresh file ({walls} s)",
+        f"{runs} run{'s' if runs > 1 else ''} into a fresh {where} ({walls} s)",
         f"{row['waited']} of {imports} imports waited for the lock (`on_wait`)",
         f"lock held p50 {_ms(row['held']['p50_ms'])}, max {_ms(row['held']['max_ms'])} "
         f"per import, in all {row['held_total_s']:.1f} s of {row['seconds']:.1f} s",
@@ -150,9 +153,14 @@ def _writers_notes(row: Row, single: float | None) -> str:
         f"every event stored once ({row['count'] // runs:,} per run, none already present): "
         + ("yes" if row["stored_once"] else "**NO**"),
         "`store.verify().ok`: " + ("yes" if row["verify_ok"] else "**NO**"),
-        f"in position order each file holds {'/'.join(map(str, row['writer_blocks']))} "
+        f"in position order each {where} holds {'/'.join(map(str, row['writer_blocks']))} "
         f"runs of one writer's events for {imports // runs} imports (none interleaved)",
         f"derived {row['derived']:,} per run",
+        *(
+            [f"PostgreSQL server CPU {row['server_cpu_seconds']:.1f} s"]
+            if row.get("server_cpu_seconds") is not None
+            else []
+        ),
         f"writers' peak RSS {_mb(row['writers_peak_rss_kb'])} each "
         f"(together ≤ {_mb(row['writers_peak_rss_sum_kb'])})",
     ]
@@ -280,6 +288,30 @@ def _concurrency_table(rows: list[Row], single: float | None) -> list[str]:
     return out
 
 
+def _listing_table(rows: list[Row], by: dict[str, Row]) -> list[str]:
+    """One line per listing (issue 11): the median of the repeated calls (read models
+    current), the ratio of its CPU time to the raw sqlite3 reference's, the first call (read
+    models caught up from nothing)."""
+    out = [
+        "| listing (issue 11) | rows | wall s | CPU s | × raw sqlite3 (CPU) | first call wall s "
+        "| first call CPU s | peak RSS MB | notes |",
+        "|---|--:|--:|--:|--:|--:|--:|--:|---|",
+    ]
+    for row in rows:
+        raw = by.get(row["key"].replace("listing-", "listing-raw-", 1))
+        ratio = None
+        if row["step"] == "listing" and raw and raw.get("cpu_seconds") and "error" not in row:
+            ratio = row["cpu_seconds"] / raw["cpu_seconds"]
+        rss = row.get("peak_rss_kb")
+        out.append(
+            f"| {row['label']} | {_fmt(row.get('rows'))} | {_fmt(row.get('seconds'), 2)} | "
+            f"{_fmt(row.get('cpu_seconds'), 2)} | {_fmt(ratio, 1)} | "
+            f"{_fmt(row.get('first_seconds'), 2)} | {_fmt(row.get('first_cpu_seconds'), 2)} | "
+            f"{_fmt(rss / 1024 if rss else None)} | {_notes(row)} |"
+        )
+    return out
+
+
 def render(result: dict[str, Any]) -> str:
     """The run as Markdown: machine, throughput table, latency table, targets."""
     params, box, rows = result["params"], result["machine"], result["rows"]
@@ -302,8 +334,11 @@ def render(result: dict[str, Any]) -> str:
             "| peak RSS MB | notes |",
             "|---|--:|--:|--:|--:|--:|--:|--:|---|",
         ]
-    latencies, concurrent, feeds = [], [], []
+    latencies, concurrent, feeds, listings = [], [], [], []
     for row in rows:
+        if row["step"].startswith("listing"):
+            listings.append(row)
+            continue
         if row["step"].startswith("feed-"):
             feeds.append(row)
             continue
@@ -337,6 +372,8 @@ def render(result: dict[str, Any]) -> str:
                 f"{_fmt(row.get('peak_rss_kb', 0) / 1024 if 'peak_rss_kb' in row else None)} | "
                 f"{_notes(row)} |"
             )
+    if listings:
+        out += ["", *_listing_table(listings, by)]
     if concurrent:
         out += ["", *_concurrency_table(concurrent, _rate(by.get("ledger-import")))]
     if feeds:

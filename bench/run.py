@@ -18,7 +18,7 @@ import os
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,7 @@ import orjson
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import datagen  # sibling modules of this script
+import pgutil
 import report
 
 HERE = Path(__file__).resolve().parent
@@ -44,7 +45,20 @@ class Step:
     options: tuple[str, ...] = ()
     default: bool = True
     """In the run without ``--steps``; the others run only when ``--steps`` names them."""
+    postgres: bool = False
+    """Runs on PostgreSQL (issue 12): ``db`` names a database on ``$LEDGER_TEST_PG``."""
 
+
+LISTINGS = (
+    ("sanctions", "sanctions --period 2026Q3"),
+    ("scorecards", "scorecards --period 2026Q3"),
+    ("complaints", "complaints --now 2026-09-30T18:00"),
+    ("payroll", "payroll --period 2026Q3"),
+    ("report", "report --period 2026Q3"),
+    ("export", "export --period 2026Q3"),
+)
+"""The listing rows (issue 11): each through the CLI on a copy of the imported ledger, and
+the raw sqlite3 reference of the same rows (``bench/steps.py``, ``listing``)."""
 
 PLAN: tuple[Step, ...] = (
     Step("raw-floor", "raw-floor", "raw sqlite3 + sha256 chain, 1 unique index (floor)", "raw"),
@@ -67,6 +81,28 @@ PLAN: tuple[Step, ...] = (
     Step("latency-derive", "latency-derive", "derive(employee)", "ledger", False),
     Step("latency-scorecard", "latency-scorecard", "scorecard(view, 2026Q3)", "ledger", False),
     Step("latency-explain", "latency-explain", "explain(sanction)", "ledger", False),
+    *(
+        step
+        for name, shown in LISTINGS
+        for step in (
+            Step(
+                f"listing-{name}",
+                "listing",
+                f"ledger {shown}",
+                "ledger",
+                False,
+                options=("--listing", name),
+            ),
+            Step(
+                f"listing-raw-{name}",
+                "listing-raw",
+                f"raw sqlite3: the rows of {name}",
+                "ledger",
+                False,
+                options=("--listing", name),
+            ),
+        )
+    ),
     Step(
         "concurrency-writers",
         "concurrency-writers",
@@ -88,7 +124,67 @@ PLAN: tuple[Step, ...] = (
         "threads",
         options=("--threads", "8", "--batches", "30", "--batch-events", "20"),
     ),
+    Step(
+        "latency-feed",
+        "latency-feed",
+        "feed lag: commit → follower process (SQLite, polling)",
+        "feed",
+        default=False,
+    ),
+    # PostgreSQL (issue 12), on $LEDGER_TEST_PG (default: the local server's socket); only
+    # with --steps (see POSTGRES_STEPS) or --postgres.
+    Step("pg-import", "ledger-import", "PostgreSQL: ledger import", "pg-ledger", postgres=True),
+    Step(
+        "pg-tick",
+        "ledger-tick",
+        "PostgreSQL: ledger tick (deadlines to 10-01 00:00)",
+        "pg-ledger",
+        False,
+        postgres=True,
+    ),
+    Step(
+        "pg-replay",
+        "ledger-replay",
+        "PostgreSQL: replay 2026Q3 (adopted rulebook)",
+        "pg-ledger",
+        False,
+        postgres=True,
+    ),
+    Step(
+        "pg-latency-scorecard",
+        "latency-scorecard",
+        "PostgreSQL: scorecard(view, 2026Q3)",
+        "pg-ledger",
+        False,
+        postgres=True,
+    ),
+    Step(
+        "pg-latency-explain",
+        "latency-explain",
+        "PostgreSQL: explain(sanction)",
+        "pg-ledger",
+        False,
+        postgres=True,
+    ),
+    Step(
+        "pg-writers",
+        "concurrency-writers",
+        "PostgreSQL: 4 writer processes × 1/4 of the events, one import each (2 runs)",
+        "pg-writers",
+        options=("--writers", "4", "--imports", "1", "--runs", "2"),
+        postgres=True,
+    ),
+    Step(
+        "pg-latency-feed",
+        "latency-feed",
+        "feed lag: commit → follower process (PostgreSQL, LISTEN/NOTIFY)",
+        "pg-feed",
+        postgres=True,
+    ),
 )
+POSTGRES_STEPS = tuple(s.key for s in PLAN if s.postgres)
+KEPT = ("ledger", "none", "pg-ledger")
+"""Databases later rows read: removed at the end of the run, not after their row."""
 
 
 FEED_KINDS = ("ledger", "es", "ledger-tick")
@@ -126,7 +222,7 @@ def plan(args: argparse.Namespace, chosen: set[str]) -> list[Step]:
     """``PLAN`` and the feed rows: those of ``--feed-files`` (no ticks) in the default run,
     any other ``feed-KIND-K`` when ``--steps`` names it."""
     defaults = [int(k) for k in args.feed_files.split(",") if k.strip()]
-    steps = list(PLAN)
+    steps = [s if not s.postgres else replace(s, default=args.postgres) for s in PLAN]
     wanted = list(dict.fromkeys([*defaults, *FEED_LISTED]))
     for key in chosen:
         kind, _, files = key.removeprefix("feed-").rpartition("-")
@@ -144,13 +240,25 @@ def _remove_db(path: Path) -> None:
         Path(f"{path}{suffix}").unlink(missing_ok=True)
 
 
+def _remove(step_db: str, out: Path) -> None:
+    """Remove a row's database: a file of ``out``, or a PostgreSQL database."""
+    if step_db.startswith("pg-"):
+        pgutil.drop(pgutil.database_url(step_db))
+    else:
+        _remove_db(out / f"{step_db}.db")
+
+
 def run_step(step: Step, data: Path, out: Path, args: argparse.Namespace) -> dict[str, Any]:
     """Run ``step`` in a fresh interpreter; its JSON result plus the OS's view of it."""
     db = out / f"{step.db}.db"
+    url = pgutil.database_url(step.db) if step.postgres else None
     if step.fresh:
-        _remove_db(db)
-    elif not db.exists():
-        needs = "needs the database of ledger-import (run both, or an earlier run with --keep)"
+        _remove(step.db, out)
+        if url is not None:
+            pgutil.recreate(url)
+    elif not (pgutil.exists(url) if url is not None else db.exists()):
+        first = "pg-import" if url is not None else "ledger-import"
+        needs = f"needs the database of {first} (run both, or an earlier run with --keep)"
         return {"key": step.key, "label": step.label, "step": step.step, "error": needs}
     command = [
         sys.executable,
@@ -174,6 +282,7 @@ def run_step(step: Step, data: Path, out: Path, args: argparse.Namespace) -> dic
         str(args.seed),
         "--ids",
         args.ids,
+        *(("--url", url) if url is not None else ()),
         *step.options,
     ]
     logs = out / "logs"
@@ -244,6 +353,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--snapshot-every", type=int, default=100, help="eventsourcing feed: snapshot interval"
     )
+    parser.add_argument(
+        "--postgres",
+        action="store_true",
+        help="add the PostgreSQL rows (issue 12) to the default run; server: $LEDGER_TEST_PG",
+    )
     parser.add_argument("--list", action="store_true", help="list the steps and exit")
     parser.add_argument("--keep", action="store_true", help="keep the databases afterwards")
     return parser.parse_args(argv)
@@ -279,10 +393,12 @@ def main(argv: list[str] | None = None) -> int:
         row = run_step(step, data, out, args)
         rows.append(row)
         print(f" {row.get('process_seconds', 0):.1f} s {row.get('error', '')}", file=sys.stderr)
-        if not args.keep and step.db not in ("ledger", "none"):
-            _remove_db(out / f"{step.db}.db")
+        if not args.keep and step.db not in KEPT:
+            _remove(step.db, out)
     if not args.keep:
         _remove_db(out / "ledger.db")
+        if any(s.postgres for s in steps):
+            _remove("pg-ledger", out)
     machine["load_after"] = os.getloadavg()
     result = {
         "params": {

@@ -40,7 +40,8 @@ import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import refs  # a sibling module of this script
+import pgutil  # sibling modules of this script
+import refs
 
 from ledger import COMPANY_TZ, Ledger
 from ledger.timeutil import Period
@@ -55,20 +56,27 @@ Result = dict[str, Any]
 
 
 class Timer:
-    """Wall and CPU time of the measured sections (``with timer.measure():``), accumulated."""
+    """Wall and CPU time of the measured sections (``with timer.measure():``), accumulated;
+    with ``server`` (a PostgreSQL row), the local server's CPU time over them too."""
 
-    def __init__(self) -> None:
+    def __init__(self, server: bool = False) -> None:
         self.seconds = 0.0
         self.cpu_seconds = 0.0
+        self.server = server
+        self.server_cpu_seconds: float | None = None
 
     @contextmanager
     def measure(self) -> Iterator[None]:
         start, cpu = time.perf_counter(), _cpu()
+        served = pgutil.server_cpu_seconds() if self.server else None
         try:
             yield
         finally:
             self.seconds += time.perf_counter() - start
             self.cpu_seconds += _cpu() - cpu
+            after = pgutil.server_cpu_seconds() if served is not None else None
+            if served is not None and after is not None:
+                self.server_cpu_seconds = (self.server_cpu_seconds or 0.0) + after - served
 
 
 def _cpu() -> float:
@@ -81,8 +89,13 @@ def _clock() -> datetime:
     return CLOCK
 
 
+def _location(args: argparse.Namespace) -> str:
+    """The step's database: ``--url`` (PostgreSQL, issue 12) when given, else ``--db``."""
+    return str(args.url or args.db)
+
+
 def _open(args: argparse.Namespace) -> Ledger:
-    return Ledger.open(args.db, clock=_clock, synchronous=args.synchronous)
+    return Ledger.open(_location(args), clock=_clock, synchronous=args.synchronous)
 
 
 def _lines(path: Path) -> int:
@@ -275,15 +288,21 @@ def _quantiles(samples: list[float]) -> Result:
     }
 
 
-def _remove_db(path: Path) -> None:
+def _remove_db(path: Path | str) -> None:
+    if pgutil.is_url(path):
+        pgutil.drop(str(path))
+        return
     for suffix in ("", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
 
 
-def _init_db(path: Path, synchronous: str) -> None:
-    """A fresh ledger file, as ``ledger init`` makes it (schema and the default rulebook),
-    adopted at the bench clock like every other row's database."""
-    _remove_db(path)
+def _init_db(path: Path | str, synchronous: str) -> None:
+    """A fresh ledger file (or PostgreSQL database), as ``ledger init`` makes it (schema and
+    the default rulebook), adopted at the bench clock like every other row's database."""
+    if pgutil.is_url(path):
+        pgutil.recreate(str(path))
+    else:
+        _remove_db(path)
     Ledger.open(path, clock=_clock, synchronous=synchronous).close()
 
 
@@ -382,33 +401,23 @@ def _collect(results: Any, processes: list[Any], key: str) -> list[Result]:
 def _positions_by_writer(store: Any) -> list[str]:
     """The writer prefix (``W1-``...) of every stored event in position order; ``""`` for the
     ledger-wide stream."""
-    rows = store.conn.execute(
-        "SELECT s.employee_id FROM events e JOIN streams s ON s.id = e.stream_id "
-        "ORDER BY e.position"
-    )
-    return [name.split("-", 1)[0] if name.startswith("W") else "" for (name,) in rows]
+    return [
+        r.employee_id.split("-", 1)[0] if r.employee_id.startswith("W") else ""
+        for r in store.rows()
+    ]
 
 
-def _check_stored(db: Path, parts: list[Path], appended: int) -> Result:
+def _check_stored(db: Path | str, parts: list[Path], appended: int) -> Result:
     """Every line of ``parts`` stored exactly once, the chain intact, transactions whole."""
-    from ledger.store import SQLiteStore
+    from ledger.store import open_store
 
-    wanted: list[bytes] = []
+    wanted: list[UUID] = []
     for path in parts:
         with path.open("rb") as lines:
-            wanted += [UUID(orjson.loads(line)["event_id"]).bytes for line in lines]
-    store = SQLiteStore(db, readonly=True)
+            wanted += [UUID(orjson.loads(line)["event_id"]) for line in lines]
+    store = open_store(db, readonly=True)
     try:
-        found: set[bytes] = set()
-        for start in range(0, len(wanted), 500):
-            chunk = wanted[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            found.update(
-                bytes(r[0])
-                for r in store.conn.execute(
-                    f"SELECT event_id FROM events WHERE event_id IN ({marks})", chunk
-                )
-            )
+        found = set(store._existing(wanted))
         owners = [w for w in _positions_by_writer(store) if w]
         blocks = sum(1 for i, w in enumerate(owners) if i == 0 or owners[i - 1] != w)
         chain = store.verify()
@@ -450,15 +459,16 @@ def concurrency_writers(args: argparse.Namespace, timer: Timer) -> Result:
     )
     context = multiprocessing.get_context("spawn")
     outcomes: list[Result] = []
+    location = _location(args)
     for _ in range(runs):
-        _init_db(args.db, args.synchronous)
+        _init_db(location, args.synchronous)
         start, results = context.Event(), context.Queue()
         processes = [
             context.Process(
                 target=_writer,
                 args=(
                     w,
-                    str(args.db),
+                    location,
                     [str(p) for p in parts[w]],
                     args.synchronous,
                     start,
@@ -470,16 +480,19 @@ def concurrency_writers(args: argparse.Namespace, timer: Timer) -> Result:
         for process in processes:
             process.start()
         _collect(results, processes, "ready")
+        served = pgutil.server_cpu_seconds() if args.url else None
         start.set()
         done = _collect(results, processes, "finished")
         for process in processes:
             process.join()
+        after = pgutil.server_cpu_seconds() if served is not None else None
         appended = sum(i["appended"] for d in done for i in d["imports"])
-        check = _check_stored(args.db, [p for ps in parts for p in ps], appended)
+        check = _check_stored(location, [p for ps in parts for p in ps], appended)
         outcomes.append(
             {
                 "seconds": max(d["finished"] for d in done) - min(d["started"] for d in done),
                 "cpu_seconds": sum(d["cpu_seconds"] for d in done),
+                "server_cpu_seconds": None if after is None else after - served,
                 "appended": appended,
                 "present": sum(i["present"] for d in done for i in d["imports"]),
                 "derived": sum(i["derived"] for d in done for i in d["imports"]),
@@ -492,12 +505,15 @@ def concurrency_writers(args: argparse.Namespace, timer: Timer) -> Result:
         )
     timer.seconds = sum(o["seconds"] for o in outcomes)
     timer.cpu_seconds = sum(o["cpu_seconds"] for o in outcomes)
+    if all(o["server_cpu_seconds"] is not None for o in outcomes):
+        timer.server_cpu_seconds = sum(o["server_cpu_seconds"] for o in outcomes)
     imports = [i for o in outcomes for i in o["imports"]]
     batched = (
         f" in {args.imports} imports of {per_writer // args.imports:,}" if args.imports > 1 else ""
     )
     return {
-        "label": f"{writers} writer processes × {per_writer:,} events{batched} into one file",
+        "label": f"{writers} writer processes × {per_writer:,} events{batched} into one "
+        + ("PostgreSQL database" if args.url else "file"),
         "count": sum(o["appended"] for o in outcomes),
         "runs": runs,
         "writers": writers,
@@ -651,6 +667,76 @@ def concurrency_threads(args: argparse.Namespace, timer: Timer) -> Result:
     }
 
 
+# -- the change feed (issue 12) -------------------------------------------------------------
+
+
+def _follower(location: str, after: int, count: int, out: Any, ready: Any) -> None:
+    """A follower process: ``Ledger.follow`` from ``after``; reports ``(position, when seen)``
+    on ``out`` for each event, ``count`` of them."""
+    try:
+        ledger = Ledger.open(location, readonly=True, adopt_default=False)
+        ready.set()
+        for seen, recorded in enumerate(ledger.follow(after=after, timeout=60), start=1):
+            out.put((recorded.position, time.monotonic()))
+            if seen >= count:
+                break
+        ledger.close()
+    except BaseException as exc:  # reported by the parent, which would wait otherwise
+        out.put(("error", f"{type(exc).__name__}: {exc}"))
+        raise
+
+
+def latency_feed(args: argparse.Namespace, timer: Timer) -> Result:
+    """Feed lag: this process appends ``--appends`` single events, 10-50 ms apart, to a
+    fresh ledger; a follower process (``Ledger.follow``) reports when it yields each one.
+    The lag runs from the append's return (its commit) to the follower's ``yield``
+    (``time.monotonic``, one clock for every process on Linux). Three warm-up appends are
+    not counted."""
+    import multiprocessing
+
+    from ledger.store import open_store
+    from ledger.testing import late
+
+    location = _location(args)
+    _init_db(location, args.synchronous)
+    warm = 3
+    total = warm + args.appends
+    store = open_store(location, clock=_clock, synchronous=args.synchronous)
+    context = multiprocessing.get_context("spawn")
+    out, ready = context.Queue(), context.Event()
+    follower = context.Process(target=_follower, args=(location, store.head(), total, out, ready))
+    follower.start()
+    rng = random.Random(7)
+    lags: list[float] = []
+    try:
+        if not ready.wait(60):
+            raise RuntimeError("the follower did not start")
+        time.sleep(0.5)  # caught up and waiting
+        cpu = time.process_time()
+        for n in range(total):
+            store.append([late(f"F{n % 10}", "2026-09-30 09:00", minutes=1 + n % 50)])
+            committed = time.monotonic()
+            position, seen = out.get(timeout=30)
+            if position == "error":
+                raise RuntimeError(f"the follower failed: {seen}")
+            if n >= warm:
+                lags.append(max(0.0, seen - committed))
+            time.sleep(rng.uniform(0.01, 0.05))
+        cpu = time.process_time() - cpu
+    finally:
+        follower.join(30)
+        if follower.is_alive():
+            follower.kill()
+        store.close()
+    timer.seconds, timer.cpu_seconds = sum(lags), cpu
+    return {
+        **_percentiles(lags),
+        "population": args.appends,
+        "p99_ms": _quantiles(lags)["p99_ms"],
+        "waits_by": "LISTEN/NOTIFY" if pgutil.is_url(location) else "polling the head",
+    }
+
+
 # -- daily feed (issue 11) -------------------------------------------------------------------
 
 
@@ -772,6 +858,174 @@ def feed_es(args: argparse.Namespace, timer: Timer) -> Result:
     }
 
 
+# -- listings (issue 11, point 3) ------------------------------------------------------------
+
+BOARD_AT = "2026-09-30T18:00:00+08:00"
+"""The complaint board is listed as it stood on the quarter's last evening."""
+LISTING_ARGS: dict[str, tuple[str, ...]] = {
+    "sanctions": ("sanctions", "--period", QUARTER),
+    "scorecards": ("scorecards", "--period", QUARTER),
+    "complaints": ("complaints", "--now", BOARD_AT),
+    "payroll": ("payroll", "--period", QUARTER),
+    "report": ("report", "--period", QUARTER, "--out"),
+    "export": ("export", "--period", QUARTER, "--out"),
+}
+"""The commands; ``report`` and ``export`` get a fresh file or directory per call."""
+LISTING_MODELS: dict[str, tuple[str, ...]] = {
+    "sanctions": ("sanctions",),
+    "scorecards": (f"scorecards@{QUARTER}",),
+    "complaints": ("complaints",),
+    "payroll": ("payroll",),
+    "report": (f"report@{QUARTER}",),
+    "export": (),
+}
+"""The read models each listing answers from, dropped before its first call (``export``
+writes the log itself: it has none)."""
+
+
+def _scratch_copy(db: Path) -> Path:
+    """A copy of the imported ledger (SQLite's backup API), which a listing step may write."""
+    import sqlite3
+
+    copy = db.with_name(f"{db.stem}-listing.db")
+    _remove_db(copy)
+    source, target = sqlite3.connect(db), sqlite3.connect(copy)
+    try:
+        source.backup(target)
+    finally:
+        target.close()
+        source.close()
+    return copy
+
+
+def listing(args: argparse.Namespace, timer: Timer) -> Result:
+    """``ledger LISTING`` through the CLI, in this process, on a copy of the imported
+    ledger whose listing read models were dropped: the first call (the models caught up
+    from nothing, then saved by the read-only reader), then ``--repeat`` calls (the models
+    current). ``seconds`` and ``cpu_seconds`` are the medians of the repeated calls."""
+    import contextlib
+    import io
+    import itertools
+    import re
+    import shutil
+
+    from ledger.cli import main as cli
+
+    copy = _scratch_copy(args.db)
+    try:
+        with Ledger.open(copy, clock=_clock) as ledger:
+            for name in LISTING_MODELS[args.listing]:
+                ledger.store.projection_drop(name)
+            employees = len(ledger.employees())
+        base = ["--db", str(copy), *LISTING_ARGS[args.listing]]
+        calls = itertools.count()
+
+        def call() -> tuple[float, float, str]:
+            command = base
+            if base[-1] == "--out":  # a file (report) or a directory (export) of its own
+                command = [*base, str(copy.with_name(f"{copy.stem}-out-{next(calls)}"))]
+            sink = io.StringIO()
+            start, cpu = time.perf_counter(), time.process_time()
+            with contextlib.redirect_stdout(sink):
+                try:
+                    cli(command)
+                except SystemExit as exc:
+                    if exc.code not in (0, None):
+                        raise RuntimeError(f"ledger {command}: exit {exc.code}") from exc
+            return time.perf_counter() - start, time.process_time() - cpu, sink.getvalue()
+
+        first = call()
+        runs = [call() for _ in range(args.repeat)]
+    finally:
+        _remove_db(copy)
+        for made in copy.parent.glob(f"{copy.stem}-out-*"):
+            if made.is_dir():
+                shutil.rmtree(made)
+            else:
+                made.unlink()
+    # The count in the title; "exported N events ..."; the report shows every employee.
+    counted = r"exported ([\d,]+)" if args.listing == "export" else r"\(([\d,]+)"
+    title = re.search(counted, first[2])
+    shown = employees if args.listing == "report" else None
+    if title and shown is None:
+        shown = int(title[1].replace(",", ""))
+    timer.seconds = statistics.median(r[0] for r in runs)
+    timer.cpu_seconds = statistics.median(r[1] for r in runs)
+    return {
+        "count": _lines(args.data),
+        "listing": " ".join(a for a in LISTING_ARGS[args.listing] if a != "--out"),
+        "rows": shown,
+        "output_bytes": len(first[2].encode()),
+        "first_seconds": first[0],
+        "first_cpu_seconds": first[1],
+        "runs": [{"seconds": r[0], "cpu_seconds": r[1]} for r in runs],
+    }
+
+
+def _raw_listing(conn: Any, which: str) -> int:
+    """The floor of a listing: a raw ``sqlite3`` query of the stored events the listing
+    shows (or summarises), each ``data`` decoded with orjson; how many rows it kept."""
+    period = Period.parse(QUARTER)
+    start, end = period.start.isoformat(), period.end.isoformat()
+    if which == "sanctions":
+        rows = conn.execute(
+            "SELECT data FROM events WHERE type IN ('sanction.issued', 'sanction.voided', "
+            "'sanction.revoked', 'sanction.reinstated')"
+        )
+        decoded = (orjson.loads(data) for (data,) in rows)
+        kept = [d for d in decoded if start <= d.get("effective_at", start) < end]
+    elif which in ("scorecards", "report"):  # the report summarises the same events
+        rows = conn.execute(
+            "SELECT stream_id, data FROM events WHERE occurred_at >= ? AND occurred_at < ?",
+            (start, end),
+        )
+        kept = [(stream, orjson.loads(data)) for stream, data in rows]
+    elif which == "export":  # the bundle is the log: every event, in position order
+        rows = conn.execute("SELECT position, hash, data FROM events ORDER BY position")
+        kept = [(position, digest, orjson.loads(data)) for position, digest, data in rows]
+    elif which == "complaints":
+        from ledger.projections.registers import BOARD_TYPES
+
+        marks = ",".join("?" * len(BOARD_TYPES))
+        rows = conn.execute(
+            f"SELECT data FROM events WHERE type IN ({marks}) AND occurred_at <= ?",
+            (*sorted(BOARD_TYPES), BOARD_AT),
+        )
+        kept = [orjson.loads(data) for (data,) in rows]
+    else:
+        from ledger.timeutil import months_of
+
+        months = {m.label for m in months_of(period)}
+        rows = conn.execute("SELECT data FROM events WHERE type = 'payroll.closed'")
+        kept = [d for (data,) in rows if (d := orjson.loads(data))["month"] in months]
+    return len(kept)
+
+
+def listing_raw(args: argparse.Namespace, timer: Timer) -> Result:
+    """The raw ``sqlite3`` reference of ``--listing`` (see :func:`_raw_listing`): the
+    median of ``--repeat`` runs after one warm-up."""
+    import sqlite3
+
+    conn = sqlite3.connect(f"file:{args.db}?mode=ro", uri=True)
+    try:
+        kept = _raw_listing(conn, args.listing)
+        runs = []
+        for _ in range(args.repeat):
+            start, cpu = time.perf_counter(), time.process_time()
+            _raw_listing(conn, args.listing)
+            runs.append((time.perf_counter() - start, time.process_time() - cpu))
+    finally:
+        conn.close()
+    timer.seconds = statistics.median(r[0] for r in runs)
+    timer.cpu_seconds = statistics.median(r[1] for r in runs)
+    return {
+        "count": _lines(args.data),
+        "listing": f"raw sqlite3: {args.listing}",
+        "rows": kept,
+        "runs": [{"seconds": r[0], "cpu_seconds": r[1]} for r in runs],
+    }
+
+
 STEPS: dict[str, Callable[[argparse.Namespace, Timer], Result]] = {
     "raw-floor": raw_floor,
     "raw-indexed": raw_indexed,
@@ -788,8 +1042,11 @@ STEPS: dict[str, Callable[[argparse.Namespace, Timer], Result]] = {
     "latency-explain": latency_explain,
     "concurrency-writers": concurrency_writers,
     "concurrency-threads": concurrency_threads,
+    "latency-feed": latency_feed,
     "feed-ledger": feed_ledger,
     "feed-es": feed_es,
+    "listing": listing,
+    "listing-raw": listing_raw,
 }
 
 
@@ -807,6 +1064,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("step", choices=sorted(STEPS))
     parser.add_argument("--data", type=Path, required=True)
     parser.add_argument("--db", type=Path, required=True)
+    parser.add_argument(
+        "--url",
+        help="a PostgreSQL URL to run on instead of --db (issue 12; --db still names "
+        "the working directory)",
+    )
+    parser.add_argument("--appends", type=int, default=100, help="latency-feed: appends")
     parser.add_argument("--batch", type=int, default=1000)
     parser.add_argument("--samples", type=int, default=200)
     parser.add_argument("--budget", type=float, default=10.0, help="seconds per latency step")
@@ -830,11 +1093,16 @@ def main(argv: list[str] | None = None) -> int:
     feed.add_argument("--tick", action="store_true", help="tick at the end of each file's day")
     feed.add_argument("--edge", type=int, default=3, help="first/last files compared")
     feed.add_argument("--snapshot-every", type=int, default=100, help="eventsourcing snapshots")
+    listings = parser.add_argument_group("listing steps (issue 11)")
+    listings.add_argument("--listing", choices=sorted(LISTING_ARGS), default="sanctions")
+    listings.add_argument("--repeat", type=int, default=3, help="calls after the first")
     args = parser.parse_args(argv)
-    timer = Timer()
+    timer = Timer(server=bool(args.url))
     result = STEPS[args.step](args, timer)
     result.setdefault("seconds", timer.seconds)
     result.setdefault("cpu_seconds", timer.cpu_seconds)
+    if timer.server_cpu_seconds is not None:
+        result.setdefault("server_cpu_seconds", timer.server_cpu_seconds)
     result["peak_rss_kb"] = peak_rss_kb()
     result["workers_peak_rss_kb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     sys.stdout.write(orjson.dumps(result).decode() + "\n")

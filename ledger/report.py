@@ -7,25 +7,32 @@ the period, payroll deductions against their caps, and every employee's scorecar
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
-from datetime import timedelta
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from decimal import Decimal
 from html import escape
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+import orjson
+
+from ledger.events import LEDGER_STREAM
 from ledger.money import ZERO
 from ledger.policies.grades import LEVELS_ZH
 from ledger.policies.payroll import payroll_months
+from ledger.policies.rulebook import RulebookSet
+from ledger.projections.listings import STAMP, ReadModel, grade_of
 from ledger.projections.measures import attendance_points
 from ledger.projections.registers import department_summary, quota_percent
-from ledger.projections.scorecard import Scorecard, scorecard
+from ledger.projections.scorecard import QuarterGrade, scorecard
 from ledger.projections.view import EmployeeView, employee_view
+from ledger.store import ReadFilter
 from ledger.timeutil import Period, month_of, months_of, quarter_of
 
 if TYPE_CHECKING:
     from ledger.app import Ledger
 
-__all__ = ["build_report"]
+__all__ = ["ReportCard", "ReportFigures", "ReportRows", "build_report", "report_figures"]
 
 LEVEL_COLOURS = {
     "excellent": "#2e7d32",
@@ -158,21 +165,135 @@ def _grouped(rows: Sequence[tuple[str, Decimal, Decimal]], title: str) -> str:
     )
 
 
-def _weekly_points(views: Sequence[EmployeeView], period: Period) -> list[tuple[str, float]]:
-    series = []
+def weekly_instants(period: Period) -> list[datetime]:
+    """The instants of the attendance chart: every 7 days from the period's start, to its end."""
+    instants = []
     at = period.start + timedelta(days=7)
     while at <= period.end:
-        values = [attendance_points(v.facts, v.rulebooks, at) for v in views]
-        mean = float(sum(values, ZERO) / len(values)) if values else 0.0
-        series.append((at.strftime("%m-%d"), mean))
+        instants.append(at)
         at += timedelta(days=7)
-    return series
+    return instants
 
 
-def _scorecard_rows(cards: Sequence[Scorecard]) -> str:
+_SHOWN = ("grade", "attendance_points", "fines_total", "bonuses_total")
+
+
+@dataclass(frozen=True, slots=True)
+class ReportCard:
+    """What the report reads of one employee's scorecard: the department summary's figures
+    (a :class:`~ledger.projections.registers.GradedCard`) and its row's cells (``shown``,
+    the part of :meth:`Scorecard.to_json` the row prints)."""
+
+    employee_id: str
+    department: str | None
+    grade: QuarterGrade
+    fines_total: Decimal
+    compensation_total: Decimal
+    bonuses_total: Decimal
+    shown: dict[str, Any]
+
+    def with_grade(self, grade: QuarterGrade) -> ReportCard:
+        """A copy with ``grade`` counted (the report does not calibrate)."""
+        return replace(self, grade=grade)
+
+
+@dataclass(frozen=True, slots=True)
+class ReportFigures:
+    """One employee's part of the report of a period, at the report's instant.
+
+    Attributes:
+        card: the scorecard's figures.
+        rules: consequences issued in the period (derived at the report's instant), per rule.
+        points: attendance points at each of :func:`weekly_instants`.
+        payroll: ``(month, deducted, cap or 0)`` of the period's months that have amounts.
+    """
+
+    card: ReportCard
+    rules: dict[str, int]
+    points: tuple[Decimal, ...]
+    payroll: tuple[tuple[str, Decimal, Decimal], ...]
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-ready form; decimals as their exact text (``str``), so sums come out equal."""
+        card = self.card
+        return {
+            "department": card.department,
+            "grade": card.grade.to_json(),
+            "money": [str(card.fines_total), str(card.compensation_total), str(card.bonuses_total)],
+            "shown": card.shown,
+            "rules": self.rules,
+            "points": [str(p) for p in self.points],
+            "payroll": [[m, str(d), str(c)] for m, d, c in self.payroll],
+        }
+
+    @classmethod
+    def load(cls, employee_id: str, data: dict[str, Any]) -> ReportFigures:
+        """The figures of :meth:`to_json`."""
+        fines, compensation, bonuses = (Decimal(x) for x in data["money"])
+        card = ReportCard(
+            employee_id,
+            data["department"],
+            grade_of(data["grade"]),
+            fines,
+            compensation,
+            bonuses,
+            data["shown"],
+        )
+        return cls(
+            card,
+            data["rules"],
+            tuple(Decimal(p) for p in data["points"]),
+            tuple((m, Decimal(d), Decimal(c)) for m, d, c in data["payroll"]),
+        )
+
+
+def report_figures(view: EmployeeView, period: Period) -> ReportFigures:
+    """What the report of ``period`` at ``view.as_of`` sums and shows of one employee."""
+    card = scorecard(view, period)
+    data = card.to_json()
+    shown = {k: data[k] for k in _SHOWN}
+    shown["live_records"] = [
+        {"kind": r["kind"], "expires_at": r["expires_at"]} for r in data["live_records"]
+    ]
+    shown["promotion"] = {
+        "eligible": data["promotion"]["eligible"],
+        "reasons": data["promotion"]["reasons"],
+    }
+    rules = Counter(o.rule.rule_id for o in view.derivation.outcomes if o.issued_at in period)
+    months = {m.label for m in months_of(period)}
+    payroll = tuple(
+        (m.month, m.deducted, m.cap or ZERO)
+        for m in payroll_months(
+            view.employee_id,
+            view.facts,
+            view.derivation,
+            view.closed,
+            view.rulebooks,
+            closed_through=view.horizon,
+            through=month_of(view.as_of),
+        )
+        if m.month in months
+    )
+    return ReportFigures(
+        ReportCard(
+            card.employee_id,
+            card.department,
+            card.grade,
+            card.fines_total,
+            card.compensation_total,
+            card.bonuses_total,
+            shown,
+        ),
+        dict(rules),
+        tuple(attendance_points(view.facts, view.rulebooks, at) for at in weekly_instants(period)),
+        payroll,
+    )
+
+
+def _scorecard_rows(cards: Sequence[ReportCard]) -> str:
     rows = []
     for card in cards:
-        data = card.to_json()
+        data = card.shown
         grade = data["grade"]
         reasons = "; ".join(data["promotion"]["reasons"]) or "eligible"
         records = ", ".join(
@@ -198,37 +319,145 @@ def _scorecard_rows(cards: Sequence[Scorecard]) -> str:
     return f"<table>{head}{''.join(rows)}</table>"
 
 
+def _fingerprint(rulebooks: RulebookSet) -> list[list[str]]:
+    return [
+        [a.sha256, a.effective_from.isoformat(), a.published_on.isoformat()]
+        for a in rulebooks.versions
+    ]
+
+
+class ReportRows:
+    """The report's read model of one period (model ``report@2026Q3``, created on first use):
+    one :class:`ReportFigures` row per employee, keyed by employee id, at the period's last
+    instant (the report's instant once the period has ended).
+
+    A row is a function of the employee's stream, the rulebooks and the horizon up to the
+    end of the instant's month (the deadlines evaluated and the months closed by then); the
+    stamp holds the last two, so catching up recomputes only the employees whose streams
+    moved, and everyone when the stamp changes. docs/ARCHITECTURE.md, "Read models".
+    """
+
+    VERSION = 1
+
+    def __init__(self, ledger: Ledger, period: Period) -> None:
+        self.ledger = ledger
+        self.period = period
+        self.as_of = period.last_instant
+        self.model = ReadModel(ledger, f"report@{period.label}")
+
+    def _stamp(self) -> dict[str, Any]:
+        horizon = self.ledger.horizon()
+        bound = month_of(self.as_of).end
+        if horizon is not None and horizon >= bound:
+            horizon = bound  # every deadline and month the report reads is evaluated
+        return {
+            "version": self.VERSION,
+            "as_of": self.as_of.isoformat(),
+            "horizon": None if horizon is None else horizon.isoformat(),
+            "rulebooks": _fingerprint(self.ledger.rulebooks()),
+        }
+
+    def catch_up(self) -> int:
+        """Recompute the rows of the employees whose streams moved (everyone when the stamp
+        changed); returns how many."""
+        store = self.ledger.store
+        head = store.head()
+        since = self.model.checkpoint()
+        stamp = self._stamp()
+        fresh = self.model.stamp() == stamp
+        if fresh and since >= head:
+            return 0
+        everyone = set(self.ledger.employees())
+        employees = everyone
+        if fresh:
+            touched = {
+                row.employee_id
+                for row in store.rows(ReadFilter(from_position=since + 1, to_position=head))
+            }
+            employees = touched & everyone
+        rows = [
+            (
+                employee_id,
+                employee_id,
+                orjson.dumps(
+                    report_figures(
+                        employee_view(self.ledger, employee_id, as_of=self.as_of), self.period
+                    ).to_json()
+                ).decode(),
+            )
+            for employee_id in sorted(employees)
+        ]
+        rows.append((STAMP, LEDGER_STREAM, orjson.dumps(stamp).decode()))
+        self.model.save(employees, rows, head, since)
+        return len(employees)
+
+    def rebuild(self) -> int:
+        """Drop the rows and compute them again from the whole log."""
+        self.model.drop()
+        return self.catch_up()
+
+    def figures(self) -> Iterator[ReportFigures]:
+        """Every employee's figures by employee id, after catching up."""
+        self.catch_up()
+        for employee_id, _, value in self.model.page():
+            yield ReportFigures.load(employee_id, orjson.loads(value))
+
+    def dump(self) -> list[tuple[str, str, str]]:
+        """Every stored row after catching up."""
+        self.catch_up()
+        return self.model.dump()
+
+
+def report_models(ledger: Ledger, periods: Iterable[Period]) -> list[ReportRows]:
+    """The stored report models among ``periods`` (those with a checkpoint)."""
+    return [
+        ReportRows(ledger, p)
+        for p in periods
+        if ledger.store.projection_checkpoint(f"report@{p.label}") > 0
+    ]
+
+
 def build_report(ledger: Ledger, period: Period) -> str:
-    """The HTML text of the report of ``period``."""
+    """The HTML text of the report of ``period``.
+
+    The report describes ``min(period's last instant, now)``. Once the period has ended that
+    is a fixed instant and the figures come from the period's read model
+    (:class:`ReportRows`); before, each employee's figures are computed on demand. Either
+    way one employee is held at a time.
+    """
     as_of = min(period.last_instant, ledger.now())
-    views = [employee_view(ledger, e, as_of=as_of) for e in ledger.employees()]
-    cards = [scorecard(v, period) for v in views]
+    if as_of == period.last_instant:
+        each: Iterable[ReportFigures] = ReportRows(ledger, period).figures()
+    else:
+        each = (
+            report_figures(employee_view(ledger, e, as_of=as_of), period)
+            for e in ledger.employees()
+        )
+    instants = weekly_instants(period)
+    months = [m.label for m in months_of(period)]
+    cards: list[ReportCard] = []
+    per_rule: Counter[str] = Counter()
+    weekly = [ZERO for _ in instants]
+    totals: dict[str, list[Decimal]] = {m: [ZERO, ZERO] for m in months}
+    for figures in each:
+        cards.append(figures.card)
+        per_rule.update(figures.rules)
+        weekly = [total + value for total, value in zip(weekly, figures.points, strict=True)]
+        for month, deducted, cap in figures.payroll:
+            totals[month][0] += deducted
+            totals[month][1] += cap
     quarter = quarter_of(as_of)
     summary = department_summary(cards, quota_percent(ledger.rulebooks(), quarter))
     grades = _stacked(
         [(d.department, dict(d.distribution)) for d in summary.departments],
         "Grade distribution per department",
     )
-    per_rule = Counter(
-        o.rule.rule_id for v in views for o in v.derivation.outcomes if o.issued_at in period
-    )
     rules = _bars(sorted(per_rule.items()), "Consequences per rule")
-    points = _line(_weekly_points(views, period), "Mean attendance points (rolling 12 months)")
-    months = [m.label for m in months_of(period)]
-    totals: dict[str, list[Decimal]] = {m: [ZERO, ZERO] for m in months}
-    for v in views:
-        for m in payroll_months(
-            v.employee_id,
-            v.facts,
-            v.derivation,
-            v.closed,
-            v.rulebooks,
-            closed_through=v.horizon,
-            through=month_of(as_of),
-        ):
-            if m.month in totals:
-                totals[m.month][0] += m.deducted
-                totals[m.month][1] += m.cap or ZERO
+    series = [
+        (at.strftime("%m-%d"), float(total / len(cards)) if cards else 0.0)
+        for at, total in zip(instants, weekly, strict=True)
+    ]
+    points = _line(series, "Mean attendance points (rolling 12 months)")
     payroll = _grouped([(m, d, c) for m, (d, c) in totals.items() if d or c], "Deductions vs caps")
     book = ledger.rulebooks().latest()
     book_text = f"{book.rulebook.id} v{book.rulebook.version}" if book else "none"
@@ -245,7 +474,7 @@ def build_report(ledger: Ledger, period: Period) -> str:
 <body>
 <h1>Conduct report 服务考核报告 — {escape(period.label)}</h1>
 <p class="meta">as of {escape(as_of.isoformat())}; rulebook {escape(book_text)};
-{len(views)} employees; chain head {escape(ledger.store.head_hash())}</p>
+{len(cards)} employees; chain head {escape(ledger.store.head_hash())}</p>
 <h2 id="grades">Grade distribution per department 各部门考核等级分布</h2>
 {grades}
 <table><tr><th>department</th><th>employees</th><th>excellent</th><th>quota check</th>

@@ -21,7 +21,7 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import orjson
 
@@ -31,7 +31,7 @@ from ledger.events import LEDGER_STREAM, RulebookAdopted, Ticked, canonical_json
 from ledger.policies.engine import derive
 from ledger.policies.rulebook import AdoptedRulebook, Rulebook, RulebookSet
 from ledger.policies.status import fold_sanctions
-from ledger.store import GENESIS_HASH, Recorded, chain_hash, record_of_row
+from ledger.store import GENESIS_HASH, Recorded, chain_hash
 from ledger.timeutil import COMPANY_TZ, Period
 
 if TYPE_CHECKING:
@@ -47,8 +47,19 @@ _DERIVED_SANCTIONS = {
 }
 
 
+_LINES = 1000
+"""Lines of ``events.jsonl`` written at a time."""
+
+
 def _sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _write(handle: BinaryIO, digest: Any, lines: list[bytes]) -> None:
+    chunk = b"".join(lines)
+    handle.write(chunk)
+    digest.update(chunk)
+    lines.clear()
 
 
 def export_bundle(ledger: Ledger, period: Period, out: Path) -> dict[str, Any]:
@@ -60,26 +71,28 @@ def export_bundle(ledger: Ledger, period: Period, out: Path) -> dict[str, Any]:
     if out.exists() and any(out.iterdir()):
         raise UsageError(f"{out} is not empty; choose a new directory for the bundle")
     (out / "rulebooks").mkdir(parents=True, exist_ok=True)
-    involved = {
-        r.employee_id
-        for r in ledger.store.rows(occurred_from=period.start, occurred_to=period.last_instant)
-    }
+    involved = ledger.store.streams_between(period.start, period.last_instant)
     involved.add(LEDGER_STREAM)
     count = 0
     prev = GENESIS_HASH
     head_position, head_hash = 0, GENESIS_HASH
+    digest = hashlib.sha256()  # of events.jsonl, for the manifest, as it is written
     with (out / "events.jsonl").open("wb") as handle:
-        for row in ledger.store.rows():
-            if row.employee_id in involved:
-                line = {"hash": row.hash, "prev_hash": prev, "record": record_of_row(row)}
-                handle.write(canonical_json(line) + b"\n")
+        lines: list[bytes] = []
+        for position, _, row_hash, record in ledger.store.chain_records(involved):
+            if record is not None:
+                line = {"hash": row_hash, "prev_hash": prev, "record": record}
+                lines.append(canonical_json(line) + b"\n")
                 count += 1
-                if row.type == "rulebook.adopted":
-                    data = orjson.loads(row.data)
+                if record["type"] == "rulebook.adopted":
+                    data = record["data"]
                     name = f"rulebooks/{data['rulebook_id']}-v{data['version']}.toml"
                     (out / name).write_text(data["document"], encoding="utf-8")
-            prev = row.hash
-            head_position, head_hash = row.position, row.hash
+                if len(lines) >= _LINES:
+                    _write(handle, digest, lines)
+            prev = row_hash
+            head_position, head_hash = position, row_hash
+        _write(handle, digest, lines)
     chain = {
         "period": period.label,
         "head_position": head_position,
@@ -90,7 +103,13 @@ def export_bundle(ledger: Ledger, period: Period, out: Path) -> dict[str, Any]:
     }
     (out / "chain.json").write_bytes(canonical_json(chain))
     files = sorted(p for p in out.rglob("*") if p.is_file())
-    manifest = {"files": {p.relative_to(out).as_posix(): _sha(p) for p in files}}
+    hashes = {p.relative_to(out).as_posix(): p for p in files}
+    manifest = {
+        "files": {
+            name: digest.hexdigest() if name == "events.jsonl" else _sha(path)
+            for name, path in hashes.items()
+        }
+    }
     (out / "manifest.json").write_bytes(canonical_json(manifest))
     return chain
 

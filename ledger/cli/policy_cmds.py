@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import sys
+from collections.abc import Iterable
 from typing import Any
 
 import click
@@ -15,6 +16,7 @@ from ledger.cli import LedgerContext, fail, handles_errors, out
 from ledger.cli.tables import Column, Window, paging_options, print_table
 from ledger.policies.engine import DEFAULT_RULES, PARAMETER_SECTIONS
 from ledger.policies.status import SanctionState
+from ledger.projections.listings import SanctionRegister, sanction_fields
 from ledger.timeutil import Period, parse_instant
 
 __all__ = ["register", "sanction_row"]
@@ -23,25 +25,12 @@ FORMATS = click.Choice(["table", "json", "csv"])
 
 
 def sanction_row(state: SanctionState, at: Any) -> dict[str, Any]:
-    """The stable JSON shape of one consequence (DESIGN.md §9)."""
-    issued = state.issued
+    """The stable JSON shape of one consequence (DESIGN.md §9); the sanction register
+    (:class:`~ledger.projections.listings.SanctionRegister`) stores the same rows."""
+    row = sanction_fields(state.employee_id, state.issued)
+    row["status"] = state.status(at)
     return {
-        "sanction_id": str(issued.sanction_id),
-        "employee_id": state.employee_id,
-        "kind": issued.kind,
-        "amount": None if issued.amount is None else format(issued.amount, "f"),
-        "rule_id": issued.rule_id,
-        "rule_version": issued.rule_version,
-        "rulebook_id": issued.rulebook_id,
-        "rulebook_version": issued.rulebook_version,
-        "caused_by": [str(c) for c in issued.caused_by],
-        "depends_on": [str(c) for c in issued.depends_on],
-        "issued_at": issued.effective_at.isoformat(),
-        "expires_at": issued.expires_at.isoformat() if issued.expires_at else None,
-        "due_at": issued.due_at.isoformat() if issued.due_at else None,
-        "attached_to": str(issued.attached_to) if issued.attached_to else None,
-        "status": state.status(at),
-        "summary": issued.basis.summary,
+        **row,
         "history": [
             {
                 "what": change.what,
@@ -54,30 +43,55 @@ def sanction_row(state: SanctionState, at: Any) -> dict[str, Any]:
     }
 
 
-def emit(rows: list[dict[str, Any]], fmt: str, columns: list[str], title: str) -> None:
-    """Print rows as a table, JSON or CSV."""
+_CHUNK = 500
+"""Rows written at a time by the streamed formats."""
+
+
+def emit(rows: Iterable[dict[str, Any]], fmt: str, columns: list[str], title: str) -> None:
+    """Print rows as a table, JSON or CSV; JSON and CSV are streamed as they come, the
+    bytes the same as ``json.dumps(list(rows), ensure_ascii=False, indent=2)`` would give."""
     if fmt == "json":
-        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        started = False
+        parts: list[str] = []
+        for row in rows:
+            text = json.dumps(row, ensure_ascii=False, indent=2).replace("\n", "\n  ")
+            parts.append((",\n  " if started else "[\n  ") + text)
+            started = True
+            if len(parts) >= _CHUNK:
+                click.echo("".join(parts), nl=False)
+                parts.clear()
+        click.echo("".join(parts) + ("\n]" if started else "[]"))
         return
     if fmt == "csv":
+        writer: Any = None
         buffer = io.StringIO()
-        writer = csv.DictWriter(
-            buffer,
-            fieldnames=list(rows[0]) if rows else columns,
-            extrasaction="ignore",
-            lineterminator="\n",
-        )
-        writer.writeheader()
-        for row in rows:
+        for count, row in enumerate(rows, start=1):
+            if writer is None:
+                writer = _csv_writer(buffer, list(row))
             writer.writerow({k: _cell(v) for k, v in row.items()})
+            if count % _CHUNK == 0:
+                click.echo(buffer.getvalue(), nl=False)
+                buffer.seek(0)
+                buffer.truncate()
+        if writer is None:
+            _csv_writer(buffer, columns)
         click.echo(buffer.getvalue(), nl=False)
         return
+    rows = list(rows)
     print_table(
         out,
         [Column(c, shrink=1) for c in columns],
         [["" if row[c] is None else str(row[c]) for c in columns] for row in rows],
         title=title,
     )
+
+
+def _csv_writer(buffer: io.StringIO, fieldnames: list[str]) -> Any:
+    writer = csv.DictWriter(
+        buffer, fieldnames=fieldnames, extrasaction="ignore", lineterminator="\n"
+    )
+    writer.writeheader()
+    return writer
 
 
 def _short(value: Any) -> str:
@@ -139,18 +153,17 @@ SANCTION_COLUMNS = (
 )
 
 
-def _sanction_cells(state: SanctionState, at: Any) -> tuple[str, ...]:
+def _sanction_cells(row: dict[str, Any]) -> tuple[str, ...]:
     """One consequence as the cells of the table: what :func:`sanction_row` says, shorter."""
-    issued = state.issued
     return (
-        str(issued.sanction_id)[:8],
-        state.employee_id,
-        issued.kind,
-        "" if issued.amount is None else format(issued.amount, "f"),
-        issued.rule_id,
-        issued.effective_at.isoformat()[:16].replace("T", " "),
-        state.status(at),
-        issued.basis.summary,
+        row["sanction_id"][:8],
+        row["employee_id"],
+        row["kind"],
+        "" if row["amount"] is None else row["amount"],
+        row["rule_id"],
+        row["issued_at"][:16].replace("T", " "),
+        row["status"],
+        row["summary"],
     )
 
 
@@ -183,19 +196,24 @@ def sanctions(
     chosen = Period.parse(period) if period else None
     now = ledger.now()
     window = Window(offset, limit)
-    states = ledger.sanctions(employee, chosen)
-    shown = window.slice(states)
+    # The sanction register (a read model, caught up first): a page and its total from the
+    # index, never a fold of the log.
+    register = SanctionRegister(ledger)
+    register.catch_up()
+    shown = register.page(now, employee, chosen, window.offset, window.limit)
     if fmt != "table":
-        header = list(sanction_row(states[0], now)) if states else []
-        emit([sanction_row(s, now) for s in shown], fmt, header, "Consequences")
+        first = next(register.page(now, employee, chosen, 0, 1), None)
+        emit(shown, fmt, list(first) if first else [], "Consequences")
         return
+    total = register.count(employee, chosen)
+    rows = [_sanction_cells(row) for row in shown]
     print_table(
         out,
         SANCTION_COLUMNS,
-        [_sanction_cells(s, now) for s in shown],
-        title=f"Consequences ({len(states):,})",
-        footer=window.footer(len(states), len(shown)),
-        empty="no consequences" if not states else "no consequences in this window",
+        rows,
+        title=f"Consequences ({total:,})",
+        footer=window.footer(total, len(rows)),
+        empty="no consequences" if not total else "no consequences in this window",
     )
 
 

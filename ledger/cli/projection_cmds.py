@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
 import click
 from rich.table import Table
@@ -12,13 +14,10 @@ from ledger.app import Ledger
 from ledger.cli import LedgerContext, fail, handles_errors, out
 from ledger.cli.policy_cmds import emit
 from ledger.cli.tables import RED, Column, Window, paging_options, print_table
-from ledger.events import Event
 from ledger.policies.grades import LEVELS_ZH
+from ledger.projections.listings import CardRecord, ComplaintBoard, QuarterCards
 from ledger.projections.registers import (
-    BOARD_TYPES,
-    ComplaintStream,
     DepartmentSummary,
-    complaint_board,
     department_summary,
     quota_percent,
     readable,
@@ -211,7 +210,7 @@ SCORECARD_COLUMNS = (
 )
 
 
-def _scorecard_cells(card: Scorecard) -> tuple[str, ...]:
+def _scorecard_cells(card: CardRecord) -> tuple[str, ...]:
     row = card.row()
     return (
         card.employee_id,
@@ -225,8 +224,31 @@ def _scorecard_cells(card: Scorecard) -> tuple[str, ...]:
         row["bonuses_total"],
         row["sla_compliance_percent"] or "",
         row["qualification"],
-        "eligible" if card.promotion.eligible else ", ".join(card.promotion.codes),
+        "eligible" if card.eligible else ", ".join(card.codes),
     )
+
+
+_CHUNK = 200
+"""Cards written at a time by the streamed JSON."""
+
+
+def _echo_members(members: Iterable[tuple[str, Iterable[Any]]]) -> None:
+    """Print ``{name: [items...], ...}`` (at least one member) as ``json.dumps(...,
+    ensure_ascii=False, indent=2)`` would, newline included, each item dumped as it comes."""
+    parts = ["{"]
+    for index, (name, items) in enumerate(members):
+        parts.append(("," if index else "") + f"\n  {json.dumps(name)}: ")
+        started = False
+        for item in items:
+            text = json.dumps(item, ensure_ascii=False, indent=2).replace("\n", "\n    ")
+            parts.append((",\n    " if started else "[\n    ") + text)
+            started = True
+            if len(parts) >= _CHUNK:
+                click.echo("".join(parts), nl=False)
+                parts.clear()
+        parts.append("\n  ]" if started else "[]")
+    parts.append("\n}")
+    click.echo("".join(parts))
 
 
 @click.command(name="scorecards")
@@ -265,23 +287,32 @@ def scorecards_cmd(
     ledger = state.open()
     chosen = Period.parse(period)
     moment, known = _instant(as_of, "--as-of"), _instant(known_at, "--known-at")
-    cards = [
-        scorecard(employee_view(ledger, e, as_of=moment, known_at=known), chosen)
-        for e in sorted(ledger.employees())
-    ]
+    at = moment or ledger.now()
+    if known is None and "Q" in chosen.label:
+        # The quarter's stored cards (a read model, caught up first), each one exact for
+        # ``at`` or computed again on demand.
+        cards = list(QuarterCards(ledger, chosen).cards(at))
+    else:
+        cards = [
+            CardRecord.of(scorecard(employee_view(ledger, e, as_of=at, known_at=known), chosen))
+            for e in sorted(ledger.employees())
+        ]
     if department is not None:
         cards = [c for c in cards if c.department == department]
-    quarter, _ = grade_quarters(chosen, moment or ledger.now())
+    quarter, _ = grade_quarters(chosen, at)
     rulebooks = ledger.ledger_state(known)[0] if known else ledger.rulebooks()
     report = department_summary(cards, quota_percent(rulebooks, quarter), calibrate=calibrate)
     window = Window(offset, limit)
     shown = window.slice(report.scorecards)
     if fmt == "json":
-        payload = {
-            "scorecards": [c.to_json() for c in shown],
-            "departments": [s.to_json() for s in report.departments],
-        }
-        click.echo(json.dumps(payload, ensure_ascii=False, indent=2))
+        # json.dumps({"scorecards": [...], "departments": [...]}, indent=2), streamed: one
+        # card decoded at a time.
+        _echo_members(
+            (
+                ("scorecards", (c.to_json() for c in shown)),
+                ("departments", (s.to_json() for s in report.departments)),
+            )
+        )
         return
     if fmt == "csv":
         header = list(report.scorecards[0].row()) if report.scorecards else []
@@ -330,21 +361,9 @@ def complaints_cmd(
     """
     ledger = state.open()
     moment = _instant(now, "--now") or ledger.now()
-    # One pass over the type index, no derivation: the board needs complaints, their steps,
-    # retractions and positions, nothing the rules derive.
-    streams: dict[str, list[Event]] = {}
-    for recorded in ledger.store.read(types=BOARD_TYPES):
-        if recorded.event.occurred_at <= moment:
-            streams.setdefault(recorded.event.employee_id, []).append(recorded.event)
-    rulebooks = ledger.rulebooks()
-    board = complaint_board(
-        (
-            ComplaintStream(handler, tuple(facts), rulebooks)
-            for handler, facts in sorted(streams.items())
-            if any(f.type == "service.complaint_received" for f in facts)
-        ),
-        moment,
-    )
+    # The board's read model (caught up first): the complaints that may be open at
+    # ``moment`` come from one index range, their clocks evaluated at ``moment``.
+    board = ComplaintBoard(ledger).board(moment)
     window = Window(offset, limit)
     shown = window.slice(board)
     if fmt == "json":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 from rich.progress import Progress
@@ -11,6 +12,12 @@ from rich.progress import Progress
 from ledger.cli import LedgerContext, err, handles_errors, out
 from ledger.cli.policy_cmds import FORMATS, emit
 from ledger.cli.tables import Column, Window, paging_options, print_table
+from ledger.projections.listings import (
+    ComplaintBoard,
+    SanctionRegister,
+    month_range,
+    quarters_with_cards,
+)
 from ledger.projections.store import Projections
 from ledger.timeutil import Period
 
@@ -60,16 +67,19 @@ def payroll(
     """
     ledger = state.open()
     chosen = Period.parse(period) if period else None
-    rows = [
-        r
-        for r in Projections(ledger).rows("payroll", employee)
-        if chosen is None or Period.parse(r["month"]).start in chosen
-    ]
-    rows.sort(key=lambda r: (r["month"], r["employee_id"]))
+    # The stored projection is keyed "month employee": the listing's order, and the months
+    # of a period are a key range, so a page and its total come from the index.
+    key_from, key_to = month_range(chosen) if chosen else (None, None)
+    projections = Projections(ledger)
     window = Window(offset, limit)
-    shown = window.slice(rows)
+    selection: dict[str, Any] = {"employee_id": employee, "key_from": key_from, "key_to": key_to}
+    shown = list(
+        projections.page("payroll", **selection, offset=window.offset, limit=window.limit)
+    )
+    total = projections.count("payroll", **selection)
     if fmt != "table":
-        emit(list(shown), fmt, list(rows[0]) if rows else [], "Payroll")
+        first = shown[0] if shown else next(projections.page("payroll", **selection), None)
+        emit(shown, fmt, list(first) if first else [], "Payroll")
         return
     print_table(
         out,
@@ -78,9 +88,9 @@ def payroll(
             for c in PAYROLL_COLUMNS
         ],
         [["" if row[c] is None else str(row[c]) for c in PAYROLL_COLUMNS] for row in shown],
-        title=f"Payroll ({len(rows):,} employee-months)",
-        footer=window.footer(len(rows), len(shown)),
-        empty="no payroll rows" if not rows else "no payroll rows in this window",
+        title=f"Payroll ({total:,} employee-months)",
+        footer=window.footer(total, len(shown)),
+        empty="no payroll rows" if not total else "no payroll rows in this window",
     )
 
 
@@ -104,6 +114,23 @@ def rebuild(state: LedgerContext, name: str | None) -> None:
         count = projections.rebuild(name)
     for each in names:
         out.print(f"rebuilt {each}: {count} employees, checkpoint {ledger.store.head()}")
+    if name is None:  # and the listings' read models
+        folded = SanctionRegister(ledger).rebuild()
+        out.print(f"rebuilt sanctions: {folded} events, checkpoint {ledger.store.head()}")
+        years = range(2000, ledger.now().year + 2)
+        quarters = [Period.parse(f"{y}Q{n}") for y in years for n in range(1, 5)]
+        for cards in quarters_with_cards(ledger, quarters):
+            done = cards.rebuild()
+            out.print(f"rebuilt {cards.model.name}: {done} employees")
+        handlers = ComplaintBoard(ledger).rebuild()
+        out.print(f"rebuilt complaints: {handlers} handlers, checkpoint {ledger.store.head()}")
+        from ledger.report import report_models
+
+        months = [Period.parse(f"{y}-{m:02d}") for y in years for m in range(1, 13)]
+        periods = [*(Period.parse(str(y)) for y in years), *quarters, *months]
+        for rows in report_models(ledger, periods):
+            done = rows.rebuild()
+            out.print(f"rebuilt {rows.model.name}: {done} employees")
 
 
 @click.command()

@@ -18,7 +18,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Any, Generic, Protocol, TypeVar
 
 from ledger.events import ComplaintReceived, Event
 from ledger.money import ZERO
@@ -26,7 +26,7 @@ from ledger.policies.grades import LEVELS
 from ledger.policies.rulebook import RulebookSet
 from ledger.projections.complaints import lifecycle
 from ledger.projections.measures import counted, position
-from ledger.projections.scorecard import Scorecard
+from ledger.projections.scorecard import QuarterGrade
 from ledger.timeutil import Period
 
 __all__ = [
@@ -35,6 +35,7 @@ __all__ = [
     "ComplaintStream",
     "DepartmentReport",
     "DepartmentSummary",
+    "GradedCard",
     "HandlerFacts",
     "OpenComplaint",
     "complaint_board",
@@ -266,15 +267,51 @@ class DepartmentSummary:
         }
 
 
+class GradedCard(Protocol):
+    """What the department summary reads of a scorecard: a
+    :class:`~ledger.projections.scorecard.Scorecard`, or a stored one
+    (:class:`~ledger.projections.listings.CardRecord`)."""
+
+    @property
+    def employee_id(self) -> str:
+        """The employee."""
+
+    @property
+    def department(self) -> str | None:
+        """The department at the card's instant."""
+
+    @property
+    def grade(self) -> QuarterGrade:
+        """The grade shown."""
+
+    @property
+    def fines_total(self) -> Decimal:
+        """Fines in the period."""
+
+    @property
+    def compensation_total(self) -> Decimal:
+        """Compensation in the period."""
+
+    @property
+    def bonuses_total(self) -> Decimal:
+        """Bonuses in the period."""
+
+    def with_grade(self: C, grade: QuarterGrade) -> C:
+        """A copy with ``grade`` shown."""
+
+
+C = TypeVar("C", bound=GradedCard)
+
+
 @dataclass(frozen=True, slots=True)
-class DepartmentReport:
+class DepartmentReport(Generic[C]):
     """The summaries and the scorecards (calibrated when asked), in the given order."""
 
     departments: tuple[DepartmentSummary, ...]
-    scorecards: tuple[Scorecard, ...]
+    scorecards: tuple[C, ...]
 
 
-def _distribution(cards: Sequence[Scorecard]) -> dict[str, int]:
+def _distribution(cards: Sequence[GradedCard]) -> dict[str, int]:
     counts = dict.fromkeys(reversed(LEVELS), 0) | {"ungraded": 0}
     for card in cards:
         counts[card.grade.level or "ungraded"] += 1
@@ -282,8 +319,8 @@ def _distribution(cards: Sequence[Scorecard]) -> dict[str, int]:
 
 
 def department_summary(
-    cards: Sequence[Scorecard], percent: int, *, calibrate: bool = False
-) -> DepartmentReport:
+    cards: Sequence[C], percent: int, *, calibrate: bool = False
+) -> DepartmentReport[C]:
     """Per-department distribution, quota check and totals of ``cards`` (one quarter).
 
     Args:
@@ -291,10 +328,10 @@ def department_summary(
         percent: the quota, usually :func:`quota_percent`.
         calibrate: demote the lowest-scoring excess excellents to ``good``.
     """
-    groups: dict[str, list[Scorecard]] = {}
+    groups: dict[str, list[C]] = {}
     for card in cards:
         groups.setdefault(card.department or NO_DEPARTMENT, []).append(card)
-    replaced: dict[str, Scorecard] = {}
+    replaced: dict[str, C] = {}
     summaries: list[DepartmentSummary] = []
     for name in sorted(groups):
         members = groups[name]

@@ -18,6 +18,7 @@ only if the write lock is free at that instant and the checkpoint has not moved 
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -48,10 +49,16 @@ class Projection:
     name: str
     description: str
     rows: Callable[[EmployeeView], Rows]
+    version: int = 1
+    """The format of the rows: stored rows of another version are recomputed."""
 
 
 def payroll_rows(view: EmployeeView) -> Rows:
-    """One row per payroll month with amounts, as in ``ledger payroll --format json``."""
+    """One row per payroll month with amounts, as in ``ledger payroll --format json``.
+
+    Keyed ``month employee``: key order is the listing's (month, then employee; the space
+    sorts below every character of an employee id) and a period is a key range.
+    """
     months = payroll_months(
         view.employee_id,
         view.facts,
@@ -63,7 +70,7 @@ def payroll_rows(view: EmployeeView) -> Rows:
     )
     return [
         (
-            f"{m.employee_id}|{m.month}",
+            f"{m.month} {m.employee_id}",
             {
                 "employee_id": m.employee_id,
                 "month": m.month,
@@ -124,7 +131,10 @@ PROJECTIONS: dict[str, Projection] = {
     p.name: p
     for p in (
         Projection(
-            "payroll", "monthly due / deducted / carried / refunded / bonuses", payroll_rows
+            "payroll",
+            "monthly due / deducted / carried / refunded / bonuses",
+            payroll_rows,
+            version=2,
         ),
         Projection(
             "register", "every consequence the facts imply, with rule and basis", register_rows
@@ -149,6 +159,13 @@ def stored_as_of(ledger: Ledger) -> datetime:
     return last.recorded_at if last else ledger.now()
 
 
+def _stamp_of(as_of: datetime, version: int) -> str:
+    stamp: dict[str, Any] = {"as_of": as_of.isoformat()}
+    if version != 1:
+        stamp["version"] = version
+    return orjson.dumps(stamp).decode()
+
+
 class Projections:
     """Keeps the stored projections of one ledger up to date."""
 
@@ -168,12 +185,10 @@ class Projections:
     def _touched(self, after: int, head: int) -> set[str] | None:
         """Employees with events in ``(after, head]``; ``None`` means everyone."""
         touched: set[str] = set()
-        for recorded in self.ledger.store.read(
-            ReadFilter(from_position=after + 1, to_position=head)
-        ):
-            if recorded.event.employee_id == LEDGER_STREAM:
+        for row in self.ledger.store.rows(ReadFilter(from_position=after + 1, to_position=head)):
+            if row.employee_id == LEDGER_STREAM:
                 return None
-            touched.add(recorded.event.employee_id)
+            touched.add(row.employee_id)
         return touched
 
     def _compute(
@@ -186,9 +201,9 @@ class Projections:
     ) -> None:
         """Recompute ``employees`` for several projections from one view each."""
         as_of = stored_as_of(self.ledger)
-        stamp = orjson.dumps({"as_of": as_of.isoformat()}).decode()
         rows: dict[str, list[tuple[str, str, str]]] = {
-            p.name: [(_AS_OF_KEY, LEDGER_STREAM, stamp)] for p in projections
+            p.name: [(_AS_OF_KEY, LEDGER_STREAM, _stamp_of(as_of, p.version))]
+            for p in projections
         }
         for employee_id in sorted(employees):
             view = employee_view(self.ledger, employee_id, as_of=as_of)
@@ -200,10 +215,12 @@ class Projections:
         for projection in projections:
             replaced = {*employees, LEDGER_STREAM}
             if self.ledger.store.readonly:
-                self._overlay[projection.name] = (replaced, rows[projection.name], head)
-                self.ledger.store.offer_projection(
+                if self.ledger.store.offer_projection(
                     projection.name, replaced, rows[projection.name], head, since
-                )
+                ):
+                    self._overlay.pop(projection.name, None)  # the store has them now
+                else:
+                    self._overlay[projection.name] = (replaced, rows[projection.name], head)
             else:
                 self.ledger.store.projection_replace(
                     projection.name, replaced, rows[projection.name], head
@@ -215,10 +232,16 @@ class Projections:
         store = self.ledger.store
         head = store.head()
         checkpoint = store.projection_checkpoint(name)
-        if checkpoint >= head or self._overlay.get(name, (None, None, -1))[2] >= head:
+        stamp = self._stamp(name)
+        current = stamp is None or stamp.get("version", 1) == projection.version
+        if current and (
+            checkpoint >= head or self._overlay.get(name, (None, None, -1))[2] >= head
+        ):
             return 0
-        touched = self._touched(checkpoint, head)
-        if touched is not None and self._stamped_as_of(name) != stored_as_of(self.ledger):
+        touched = self._touched(checkpoint, head) if current else None
+        if touched is not None and (
+            None if stamp is None else datetime.fromisoformat(stamp["as_of"])
+        ) != stored_as_of(self.ledger):
             touched = None  # the instant described moved on: every row may change
         employees = set(self.ledger.employees()) if touched is None else touched - {LEDGER_STREAM}
         self._compute(projection, employees, head, checkpoint)
@@ -226,10 +249,12 @@ class Projections:
             progress(len(employees))
         return len(employees)
 
-    def _stamped_as_of(self, name: str) -> datetime | None:
-        for key, _, value in self.ledger.store.projection_rows(name, LEDGER_STREAM):
+    def _stamp(self, name: str) -> dict[str, Any] | None:
+        """The stamp row: the instant the rows describe (``as_of``) and their ``version``."""
+        for key, _, value in self._current(name, LEDGER_STREAM):
             if key == _AS_OF_KEY:
-                return datetime.fromisoformat(orjson.loads(value)["as_of"])
+                found: dict[str, Any] = orjson.loads(value)
+                return found
         return None
 
     def rebuild(self, name: str | None = None) -> int:
@@ -250,6 +275,63 @@ class Projections:
         for key, _, value in self._current(name, employee_id):
             if key != _AS_OF_KEY:
                 yield orjson.loads(value)
+
+    def page(
+        self,
+        name: str,
+        *,
+        employee_id: str | None = None,
+        key_from: str | None = None,
+        key_to: str | None = None,
+        offset: int = 0,
+        limit: int | None = None,
+    ) -> Iterator[dict[str, Any]]:
+        """Rows of ``name`` with ``key_from <= key < key_to`` in key order, paged, after
+        catching up: straight from the store's index unless a read-only catch-up had to keep
+        its rows in memory."""
+        self.catch_up(name)
+        if key_to is None or key_to > "~":
+            key_to = "~"  # the stamp row sorts after every other key
+        if name not in self._overlay:
+            rows: Iterator[tuple[str, str, str]] = self.ledger.store.projection_page(
+                name,
+                employee_id=employee_id,
+                key_from=key_from,
+                key_to=key_to,
+                offset=offset,
+                limit=limit,
+            )
+        else:
+            chosen = (
+                r
+                for r in self._current(name, employee_id)
+                if (key_from is None or r[0] >= key_from) and r[0] < key_to
+            )
+            rows = itertools.islice(chosen, offset, None if limit is None else offset + limit)
+        for _, _, value in rows:
+            yield orjson.loads(value)
+
+    def count(
+        self,
+        name: str,
+        *,
+        employee_id: str | None = None,
+        key_from: str | None = None,
+        key_to: str | None = None,
+    ) -> int:
+        """How many rows :meth:`page` has without paging."""
+        self.catch_up(name)
+        if key_to is None or key_to > "~":
+            key_to = "~"
+        if name not in self._overlay:
+            return self.ledger.store.projection_count(
+                name, employee_id=employee_id, key_from=key_from, key_to=key_to
+            )
+        return sum(
+            1
+            for r in self._current(name, employee_id)
+            if (key_from is None or r[0] >= key_from) and r[0] < key_to
+        )
 
     def dump(self, name: str) -> list[tuple[str, str, str]]:
         """Every stored row of ``name`` after catching up (to compare rebuilt and incremental)."""

@@ -47,6 +47,7 @@ from psycopg import sql
 from ledger.errors import StorageError, UsageError
 from ledger.store.base import EventStore, ReadFilter, Row
 from ledger.store.sqlite import DEFAULT_WRITE_TIMEOUT, NOT_A_LEDGER
+from ledger.store.sqlpages import ProjectionPages
 from ledger.store.urls import display_location
 
 __all__ = ["SCHEMA_VERSION", "PostgresStore"]
@@ -126,7 +127,7 @@ def _row(values: Sequence[Any]) -> Row:
     return Row(values[0], UUID(bytes=bytes(values[1])), *values[2:])
 
 
-class PostgresStore(EventStore):
+class PostgresStore(ProjectionPages, EventStore):
     """Event store in a PostgreSQL database, shareable by threads, processes and hosts.
 
     Args:
@@ -148,6 +149,8 @@ class PostgresStore(EventStore):
     Raises:
         StorageError: the server cannot be reached, or the database is not a ledger.
     """
+
+    MARK = "%s"
 
     def __init__(
         self,
@@ -675,53 +678,6 @@ class PostgresStore(EventStore):
             )
         yield from rows
 
-    def projection_page(
-        self,
-        name: str,
-        *,
-        employee_id: str | None = None,
-        key_from: str | None = None,
-        key_to: str | None = None,
-        offset: int = 0,
-        limit: int | None = None,
-    ) -> Iterator[tuple[str, str, str]]:
-        # A range on the (name, key) primary key (or the (name, employee_id) index), in
-        # pages: the first skips ``offset`` rows, the next ones resume after the last key.
-        if limit == 0:
-            return
-        where, params = _projection_where(name, employee_id, key_from, key_to)
-        left = limit
-        skip = offset
-        after: str | None = None
-        while True:
-            size = _PAGE if left is None else min(_PAGE, left)
-            clauses = [*where, "key > %s"] if after is not None else where
-            page = self._query(
-                f"SELECT key, employee_id, value FROM projection_rows WHERE "
-                f"{' AND '.join(clauses)} ORDER BY key LIMIT %s OFFSET %s",
-                [*params, *([after] if after is not None else []), size, skip],
-            )
-            yield from page
-            if left is not None:
-                left -= len(page)
-            if len(page) < size or left == 0:
-                return
-            after, skip = page[-1][0], 0
-
-    def projection_count(
-        self,
-        name: str,
-        *,
-        employee_id: str | None = None,
-        key_from: str | None = None,
-        key_to: str | None = None,
-    ) -> int:
-        where, params = _projection_where(name, employee_id, key_from, key_to)
-        rows = self._query(
-            f"SELECT count(*) FROM projection_rows WHERE {' AND '.join(where)}", params
-        )
-        return int(rows[0][0])
-
     def projection_replace(
         self,
         name: str,
@@ -810,21 +766,6 @@ def _replace_projection(
         "ON CONFLICT (name) DO UPDATE SET position = EXCLUDED.position",
         (name, checkpoint),
     )
-
-
-def _projection_where(
-    name: str, employee_id: str | None, key_from: str | None, key_to: str | None
-) -> tuple[list[str], list[Any]]:
-    where, params = ["name = %s"], [name]
-    for clause, value in (
-        ("employee_id = %s", employee_id),
-        ("key >= %s", key_from),
-        ("key < %s", key_to),
-    ):
-        if value is not None:
-            where.append(clause)
-            params.append(value)
-    return where, params
 
 
 def _missing_database(exc: StorageError) -> bool:

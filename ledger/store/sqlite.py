@@ -28,18 +28,21 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Container, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, suppress
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 from uuid import UUID
 
+import orjson
 import sqlite_utils
 
 from ledger.errors import StorageError
 from ledger.store.base import EventStore, ReadFilter, Row
 from ledger.store.fairlock import FairLock
+from ledger.store.sqlpages import ProjectionPages
 
 __all__ = ["DEFAULT_WRITE_TIMEOUT", "NOT_A_LEDGER", "SCHEMA_VERSION", "SQLiteStore"]
 
@@ -68,7 +71,7 @@ def _row(values: Sequence[Any]) -> Row:
     return Row(values[0], UUID(bytes=bytes(values[1])), *values[2:])
 
 
-class SQLiteStore(EventStore):
+class SQLiteStore(ProjectionPages, EventStore):
     """Event store in one SQLite file (or ``:memory:``), shareable by threads and processes.
 
     Args:
@@ -162,9 +165,7 @@ class SQLiteStore(EventStore):
         try:
             if self.readonly:
                 uri = f"file:{quote(str(Path(self.path).resolve()))}?mode=ro"
-                conn = sqlite3.connect(
-                    uri, uri=True, isolation_level=None, check_same_thread=False
-                )
+                conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
             else:
                 conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
             conn.execute(f"PRAGMA busy_timeout={_READ_BUSY_MS}")
@@ -621,6 +622,59 @@ class SQLiteStore(EventStore):
 
     def employees(self) -> list[str]:
         return [r[0] for r in self._query("SELECT employee_id FROM streams ORDER BY employee_id")]
+
+    def streams_between(self, occurred_from: datetime, occurred_to: datetime) -> set[str]:
+        # One seek per stream in the (stream_id, occurred_at) index; no event is read.
+        rows = self._query(
+            "SELECT s.employee_id FROM streams s WHERE EXISTS (SELECT 1 FROM events e "
+            "WHERE e.stream_id = s.id AND e.occurred_at >= ? AND e.occurred_at <= ?)",
+            [_text_time(occurred_from), _text_time(occurred_to)],
+        )
+        return {r[0] for r in rows}
+
+    def chain_records(
+        self, employees: Container[str] | None = None
+    ) -> Iterator[tuple[int, str, str, dict[str, Any] | None]]:
+        # record_of_row built from the columns: no Row, no UUID object per event.
+        sql = (
+            f"SELECT {_COLUMNS} FROM events e JOIN streams s ON s.id = e.stream_id "
+            "WHERE e.position > ? ORDER BY e.position LIMIT ?"
+        )
+        after = 0
+        while True:
+            page = self._query(sql, [after, _PAGE])
+            for values in page:
+                position, employee_id, digest = values[0], values[2], values[14]
+                if employees is not None and employee_id not in employees:
+                    yield position, employee_id, digest, None
+                    continue
+                text = bytes(values[1]).hex()
+                record: dict[str, Any] = {
+                    "data": orjson.loads(values[13]),
+                    "employee_id": employee_id,
+                    "event_id": (
+                        f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
+                    ),
+                    "evidence": orjson.loads(values[10]),
+                    "occurred_at": values[6],
+                    "position": position,
+                    "recorded_at": values[7],
+                    "recorded_by": values[8],
+                    "schema_version": values[5],
+                    "type": values[4],
+                    "version": values[3],
+                }
+                for name, value in (
+                    ("source", values[9]),
+                    ("correlation_id", values[11]),
+                    ("causation_id", values[12]),
+                ):
+                    if value is not None:
+                        record[name] = value
+                yield position, employee_id, digest, record
+            if len(page) < _PAGE:
+                return
+            after = page[-1][0]
 
     def close(self) -> None:
         """Close every thread's connection; the store cannot be used afterwards."""

@@ -437,3 +437,334 @@ def test_grades_are_levels_that_respect_the_caps_and_match_what_was_recorded(
                 grade.score,
                 grade.capped_by,
             )
+
+
+# -- the listings' read models (issue 11, point 3) ----------------------------------------------
+
+QUARTERS = tuple(Period.parse(f"2026Q{n}") for n in range(1, 5))
+LISTED_PERIODS = (None, *QUARTERS, Period.parse("2026-07"), Period.parse("2026"))
+
+
+def listing_models(ledger: Ledger) -> dict[str, list[tuple[str, str, str]]]:
+    """Every listing read model, caught up (the sanction register, each quarter's cards)."""
+    from ledger.projections.listings import QuarterCards, SanctionRegister
+
+    return {
+        "sanctions": SanctionRegister(ledger).dump(),
+        **{q.label: QuarterCards(ledger, q).dump() for q in QUARTERS},
+    }
+
+
+@given(plans(), st.data())
+def test_listing_read_models_caught_up_incrementally_equal_a_rebuild(
+    plan: Plan, data: st.DataObject
+) -> None:
+    from ledger.projections.listings import QuarterCards, SanctionRegister
+
+    clock = ManualClock(ORIGIN)
+    ledger = Ledger.in_memory(clock=clock)
+    for step in plan.steps:
+        apply(ledger, clock, step, catch_up=False)
+        if data.draw(st.booleans(), label="catch up after this step"):
+            listing_models(ledger)
+    incremental = listing_models(ledger)
+    assert SanctionRegister(ledger).rebuild() >= 0
+    for quarter in QUARTERS:
+        QuarterCards(ledger, quarter).rebuild()
+    assert listing_models(ledger) == incremental
+    # A ledger whose read models were never caught up (all at once) holds the same.
+    assert listing_models(plan.play()) == incremental
+
+
+@given(plans(), st.data())
+def test_listings_answer_from_read_models_as_the_log_folded_on_demand(
+    plan: Plan, data: st.DataObject
+) -> None:
+    from ledger.cli.policy_cmds import sanction_row
+    from ledger.projections.listings import (
+        CardRecord,
+        QuarterCards,
+        SanctionRegister,
+        month_range,
+    )
+    from ledger.projections.scorecard import scorecard
+
+    ledger = plan.play(catch_up=data.draw(st.booleans(), label="projections caught up"))
+    offset = data.draw(st.integers(0, 3), label="offset")
+    limit = data.draw(st.none() | st.integers(0, 4), label="limit")
+    stop = None if limit is None else offset + limit
+    register = SanctionRegister(ledger)
+    register.catch_up()
+    for at in (instant("2026-06-01 00:00"), ledger.now(), instant("2027-06-01 00:00")):
+        for employee in (None, *EMPLOYEES):
+            for period in LISTED_PERIODS:
+                states = ledger.sanctions(employee, period)
+                expected = [sanction_row(s, at) for s in states]
+                assert register.count(employee, period) == len(states)
+                assert list(register.page(at, employee, period)) == expected
+                assert list(register.page(at, employee, period, offset, limit)) == (
+                    expected[offset:stop]
+                )
+    projections = Projections(ledger)
+    for employee in (None, *EMPLOYEES):
+        for period in LISTED_PERIODS:
+            rows = sorted(
+                (
+                    r
+                    for r in projections.rows("payroll", employee)
+                    if period is None or Period.parse(r["month"]).start in period
+                ),
+                key=lambda r: (r["month"], r["employee_id"]),
+            )
+            low, high = month_range(period) if period else (None, None)
+            selection: dict[str, Any] = {"employee_id": employee, "key_from": low, "key_to": high}
+            assert list(projections.page("payroll", **selection)) == rows
+            assert projections.count("payroll", **selection) == len(rows)
+            page = projections.page("payroll", **selection, offset=offset, limit=limit)
+            assert list(page) == rows[offset:stop]
+    stored = stored_as_of(ledger)
+    moments = sorted(
+        {
+            stored,
+            stored + timedelta(hours=1),
+            stored + timedelta(days=4),
+            ledger.now(),
+            instant("2027-03-01 00:00"),
+            stored - timedelta(days=1),
+        }
+    )
+    for quarter in QUARTERS:
+        cards = QuarterCards(ledger, quarter)
+        for as_of in moments:
+            answered = [(c.to_json(), c.row()) for c in cards.cards(as_of)]
+            computed = [
+                scorecard(employee_view(ledger, emp, as_of=as_of), quarter)
+                for emp in sorted(ledger.employees())
+            ]
+            assert answered == [(c.to_json(), c.row()) for c in computed]
+            again = [CardRecord.of(c) for c in computed]
+            assert [(c.grade, c.department, c.fines_total) for c in cards.cards(as_of)] == [
+                (c.grade, c.department, c.fines_total) for c in again
+            ]
+
+
+# -- the complaint board's read model (issue 11, point 3) -------------------------------------
+
+BOARD_FROM = instant("2026-03-02 09:00")
+BOARD_STEPS = tuple(instant(f"2026-03-{d:02d} 12:00") for d in range(3, 31, 3))
+COMPLAINT_IDS = ("C1", "C2", "C3")
+DEPARTMENTS = ("front desk", "lobby", "back office")
+
+
+def shorter_deadlines() -> str:
+    from ledger.policies.rulebook import Rulebook
+
+    return (
+        Rulebook.default_document()
+        .replace("version = 1", "version = 2", 1)
+        .replace("reply_hours = 24", "reply_hours = 6", 1)
+        .replace("resolve_hours = 48", "resolve_hours = 30", 1)
+    )
+
+
+@dataclass
+class BoardStep:
+    at: datetime
+    batch: list[Event]
+    adopt: bool = False
+    """Adopt version 2 (shorter complaint deadlines, effective mid-March) at this step."""
+
+
+@dataclass
+class BoardPlan:
+    steps: list[BoardStep]
+
+    def play(self, catch_up: Any = None) -> Ledger:
+        """A fresh ledger holding every step; ``catch_up(ledger, i)`` after step ``i``."""
+        from datetime import date
+
+        clock = ManualClock(ORIGIN)
+        ledger = Ledger.in_memory(clock=clock)
+        for index, step in enumerate(self.steps):
+            clock.set(step.at)
+            if step.batch:
+                ledger.record(step.batch)
+            if step.adopt:
+                ledger.adopt(
+                    shorter_deadlines(),
+                    effective_from=date(2026, 3, 15),
+                    published_on=date(2026, 3, 1),
+                )
+            if catch_up is not None:
+                catch_up(ledger, index)
+        return ledger
+
+
+@st.composite
+def board_plans(draw: Any) -> BoardPlan:
+    """Complaints received, replied to, resolved and dismissed, transfers and retractions
+    (of anything, retractions too, occurring before or after their target), back-dated at
+    will, for two handlers; perhaps a rulebook with other deadlines adopted midway."""
+    ids = Ids()
+    hires = [
+        hired(emp, BOARD_FROM, department=draw(st.sampled_from(DEPARTMENTS)), **ids.next())
+        for emp in EMPLOYEES
+    ]
+    steps = [BoardStep(BOARD_FROM, hires)]
+    recorded: list[Event] = list(hires)
+    chosen = st.lists(st.sampled_from(BOARD_STEPS), min_size=1, max_size=4, unique=True)
+    times = sorted(draw(chosen))
+    adopt_at = draw(st.none() | st.sampled_from(times))
+    for when in times:
+        batch: list[Event] = []
+        for _ in range(draw(st.integers(0, 6))):
+            emp = draw(st.sampled_from(EMPLOYEES))
+            hours = int((when - BOARD_FROM).total_seconds() // 3600)
+            at = BOARD_FROM + timedelta(hours=draw(st.integers(0, hours)))
+            kind = draw(
+                st.sampled_from(
+                    (
+                        "received",
+                        "received",
+                        "replied",
+                        "resolved",
+                        "dismissed",
+                        "transferred",
+                        "retract",
+                    )
+                )
+            )
+            envelope = ids.next()
+            if kind == "retract":
+                mine = [e for e in recorded + batch if e.employee_id == emp]
+                target = draw(st.sampled_from(mine))
+                batch.append(retract(target, at=at, **envelope))
+            elif kind == "transferred":
+                department = draw(st.sampled_from(DEPARTMENTS))
+                batch.append(
+                    make(
+                        "employee.transferred",
+                        emp,
+                        at,
+                        envelope=envelope,
+                        department=department,
+                        role="clerk",
+                    )
+                )
+            else:
+                data: dict[str, Any] = {"complaint_id": draw(st.sampled_from(COMPLAINT_IDS))}
+                if kind == "received":
+                    data["channel"] = draw(st.sampled_from(("phone", "web")))
+                batch.append(make(f"service.complaint_{kind}", emp, at, envelope=envelope, **data))
+        recorded += batch
+        steps.append(BoardStep(when, batch, adopt=when == adopt_at))
+    return BoardPlan(steps)
+
+
+def board_on_demand(ledger: Ledger, now: datetime) -> list[Any]:
+    """The board as the ``complaints`` command computed it before its read model: every
+    handler's facts of the board's types that occurred by ``now``, folded."""
+    from ledger.projections.registers import BOARD_TYPES, ComplaintStream, complaint_board
+
+    streams: dict[str, list[Event]] = {}
+    for item in ledger.store.read(types=BOARD_TYPES):
+        if item.event.occurred_at <= now:
+            streams.setdefault(item.event.employee_id, []).append(item.event)
+    rulebooks = ledger.rulebooks()
+    return complaint_board(
+        (
+            ComplaintStream(handler, tuple(facts), rulebooks)
+            for handler, facts in sorted(streams.items())
+            if any(f.type == "service.complaint_received" for f in facts)
+        ),
+        now,
+    )
+
+
+@given(board_plans(), st.data())
+def test_complaint_board_caught_up_incrementally_equals_a_rebuild(
+    plan: BoardPlan, data: st.DataObject
+) -> None:
+    from ledger.projections.listings import ComplaintBoard
+
+    caught = [
+        data.draw(st.booleans(), label=f"catch up after step {i}") for i in range(len(plan.steps))
+    ]
+    ledger = plan.play(lambda led, i: ComplaintBoard(led).catch_up() if caught[i] else None)
+    incremental = ComplaintBoard(ledger).dump()
+    ComplaintBoard(ledger).rebuild()
+    assert ComplaintBoard(ledger).dump() == incremental
+    # A ledger whose board was never caught up (all at once) holds the same rows.
+    assert ComplaintBoard(plan.play()).dump() == incremental
+
+
+@given(board_plans(), st.data())
+def test_complaint_board_answers_as_the_log_folded_on_demand(
+    plan: BoardPlan, data: st.DataObject
+) -> None:
+    from ledger.projections.listings import ComplaintBoard
+
+    caught = [
+        data.draw(st.booleans(), label=f"catch up after step {i}") for i in range(len(plan.steps))
+    ]
+    ledger = plan.play(lambda led, i: ComplaintBoard(led).catch_up() if caught[i] else None)
+    events = [item.event for item in ledger.store.read()]
+    edges = {e.occurred_at for e in events} | {
+        e.occurred_at + timedelta(hours=h) for e in events for h in (6, 24, 30, 48)
+    }
+    moments = sorted(
+        {
+            BOARD_FROM - timedelta(days=1),
+            *BOARD_STEPS,
+            *edges,
+            *(m - timedelta(microseconds=1) for m in edges),
+            instant("2026-06-01 00:00"),
+        }
+    )
+    board = ComplaintBoard(ledger)
+    for now in moments:
+        expected = board_on_demand(ledger, now)
+        answered = board.board(now)
+        assert answered == expected, now
+        assert [c.to_json() for c in answered] == [c.to_json() for c in expected]
+        assert [
+            (c.received_at.strftime("%Y-%m-%d %H:%M"), c.reply_left, c.resolve_left)
+            for c in answered
+        ] == [
+            (c.received_at.strftime("%Y-%m-%d %H:%M"), c.reply_left, c.resolve_left)
+            for c in expected
+        ]
+
+
+# -- the report's read model (issue 11, point 3) ----------------------------------------------
+
+REPORTED = (*QUARTERS, Period.parse("2026-03"), Period.parse("2026"))
+
+
+@given(plans(), st.data())
+def test_report_rows_caught_up_incrementally_equal_a_rebuild_and_the_figures_on_demand(
+    plan: Plan, data: st.DataObject
+) -> None:
+    from ledger.report import ReportRows, report_figures
+
+    clock = ManualClock(ORIGIN)
+    ledger = Ledger.in_memory(clock=clock)
+    for step in plan.steps:
+        apply(ledger, clock, step, catch_up=False)
+        if data.draw(st.booleans(), label="catch up after this step"):
+            for period in REPORTED:
+                ReportRows(ledger, period).catch_up()
+    incremental = {p.label: ReportRows(ledger, p).dump() for p in REPORTED}
+    for period in REPORTED:
+        ReportRows(ledger, period).rebuild()
+    assert {p.label: ReportRows(ledger, p).dump() for p in REPORTED} == incremental
+    once = plan.play()
+    assert {p.label: ReportRows(once, p).dump() for p in REPORTED} == incremental
+    for period in REPORTED:
+        stored = list(ReportRows(ledger, period).figures())
+        computed = [
+            report_figures(employee_view(ledger, emp, as_of=period.last_instant), period)
+            for emp in ledger.employees()
+        ]
+        assert [f.to_json() for f in stored] == [f.to_json() for f in computed]
+        assert stored == computed

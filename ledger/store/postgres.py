@@ -45,25 +45,21 @@ import psycopg.errors
 from psycopg import sql
 
 from ledger.errors import StorageError, UsageError
-from ledger.store.base import EventStore, ReadFilter, Row
+from ledger.store.base import EventStore, Row
+from ledger.store.sql import COLUMNS as _COLUMNS
+from ledger.store.sql import FROM as _FROM
+from ledger.store.sql import SQLBackend
+from ledger.store.sql import row_of as _row
+from ledger.store.sql import text_time as _text_time
 from ledger.store.sqlite import DEFAULT_WRITE_TIMEOUT, NOT_A_LEDGER
-from ledger.store.sqlpages import ProjectionPages
 from ledger.store.urls import display_location
 
 __all__ = ["SCHEMA_VERSION", "PostgresStore"]
 
 SCHEMA_VERSION = 1
 _LOCK_CLASS = 0x4C454447  # "LEDG": the first key of the ledger's advisory locks
-_PAGE = 2000
 _CHUNK = 5000
-_LAST = 1 << 62
 _CONNECT_TIMEOUT = 10
-_COLUMNS = (
-    "e.position, e.event_id, s.employee_id, e.version, e.type, e.schema_version, e.occurred_at, "
-    "e.recorded_at, e.recorded_by, e.source, e.evidence, e.correlation_id, e.causation_id, "
-    "e.data, e.hash"
-)
-_FROM = "FROM events e JOIN streams s ON s.id = e.stream_id"
 _SANCTION_ID = "((data::jsonb ->> 'sanction_id') COLLATE \"C\")"
 _SCHEMA_V1 = (
     'CREATE TABLE meta (key text COLLATE "C" PRIMARY KEY, value text NOT NULL)',
@@ -123,11 +119,7 @@ _SCHEMA_V1 = (
 Connection = psycopg.Connection[tuple[Any, ...]]
 
 
-def _row(values: Sequence[Any]) -> Row:
-    return Row(values[0], UUID(bytes=bytes(values[1])), *values[2:])
-
-
-class PostgresStore(ProjectionPages, EventStore):
+class PostgresStore(SQLBackend, EventStore):
     """Event store in a PostgreSQL database, shareable by threads, processes and hosts.
 
     Args:
@@ -151,6 +143,9 @@ class PostgresStore(ProjectionPages, EventStore):
     """
 
     MARK = "%s"
+
+    def _types_clause(self, types: Iterable[str]) -> tuple[str, list[Any]]:
+        return "e.type = ANY(%s::text[])", [sorted(types)]
 
     def __init__(
         self,
@@ -502,71 +497,6 @@ class PostgresStore(ProjectionPages, EventStore):
         except psycopg.Error as exc:
             raise StorageError(f"{self.name}: append failed, nothing written: {exc}") from exc
 
-    def _query_stream_id(self, name: str) -> int | None:
-        rows = self._query("SELECT id FROM streams WHERE employee_id = %s", [name])
-        return int(rows[0][0]) if rows else None
-
-    def _rows(self, flt: ReadFilter) -> Iterator[Row]:
-        if flt.limit == 0:
-            return
-        where: list[str] = []
-        params: list[Any] = []
-        key = "e.position"
-        if flt.employee_id is not None:
-            stream = self._query_stream_id(flt.employee_id)
-            if stream is None:
-                return
-            where.append("e.stream_id = %s")
-            params.append(stream)
-            # Within a stream version order is position order, and the (stream_id, version)
-            # index serves it: "the last 20 events" reads 20 index entries, not the stream.
-            key = "e.version"
-        if flt.types is not None:
-            where.append("e.type = ANY(%s::text[])")
-            params.append(sorted(flt.types))
-        # recorded_at is monotonic with position: turn its bounds into position bounds.
-        first = max(flt.from_position, 1)
-        if flt.recorded_from is not None:
-            first = max(first, self._first_position_after(_text_time(flt.recorded_from), False))
-        last = flt.to_position
-        if flt.recorded_to is not None:
-            bound = self._first_position_after(_text_time(flt.recorded_to), True) - 1
-            last = bound if last is None else min(last, bound)
-        if first > 1:
-            where.append("e.position >= %s")
-            params.append(first)
-        if last is not None:
-            where.append("e.position <= %s")
-            params.append(last)
-        if flt.after_version is not None:
-            where.append("e.version > %s")
-            params.append(flt.after_version)
-        if flt.to_version is not None:
-            where.append("e.version <= %s")
-            params.append(flt.to_version)
-        for op, bound_at in ((">=", flt.occurred_from), ("<=", flt.occurred_to)):
-            if bound_at is not None:
-                where.append(f"e.occurred_at {op} %s")
-                params.append(_text_time(bound_at))
-        step, order = ("<", "DESC") if flt.reverse else (">", "")
-        query = (
-            f"SELECT {_COLUMNS} {_FROM} "
-            f"WHERE {' AND '.join([f'{key} {step} %s', *where])} ORDER BY {key} {order} LIMIT %s"
-        )
-        cursor = _LAST if flt.reverse else 0
-        left = flt.limit
-        column = 3 if key == "e.version" else 0
-        while True:
-            size = _PAGE if left is None else min(_PAGE, left)
-            page = self._query(query, [cursor, *params, size])
-            for values in page:
-                yield _row(values)
-            if left is not None:
-                left -= len(page)
-            if len(page) < size or left == 0:
-                return
-            cursor = page[-1][column]
-
     def streams_between(self, occurred_from: datetime, occurred_to: datetime) -> set[str]:
         # One probe per stream of the (stream_id, occurred_at) index; no event is read.
         rows = self._query(
@@ -575,19 +505,6 @@ class PostgresStore(ProjectionPages, EventStore):
             [_text_time(occurred_from), _text_time(occurred_to)],
         )
         return {r[0] for r in rows}
-
-    def _first_position_after(self, moment: str, inclusive: bool) -> int:
-        """The first position whose recorded_at is >= ``moment`` (> when ``inclusive``)."""
-        low, high = 1, self.head() + 1
-        while low < high:
-            middle = (low + high) // 2
-            rows = self._query("SELECT recorded_at FROM events WHERE position = %s", [middle])
-            value = rows[0][0] if rows else moment
-            if value > moment or (value == moment and not inclusive):
-                high = middle
-            else:
-                low = middle + 1
-        return low
 
     def _sanction_rows(self, prefix: str) -> Iterator[Row]:
         # A prefix is a range on the partial expression index of sanction ids.
@@ -776,9 +693,3 @@ def _missing_database(exc: StorageError) -> bool:
 def _first_line(exc: BaseException) -> str:
     lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
     return " ".join(lines) if lines else type(exc).__name__
-
-
-def _text_time(moment: Any) -> str:
-    from ledger.store.base import _iso
-
-    return _iso(moment)

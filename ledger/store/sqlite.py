@@ -40,9 +40,13 @@ import orjson
 import sqlite_utils
 
 from ledger.errors import StorageError
-from ledger.store.base import EventStore, ReadFilter, Row
+from ledger.store.base import EventStore, Row
 from ledger.store.fairlock import FairLock
-from ledger.store.sqlpages import ProjectionPages
+from ledger.store.sql import COLUMNS as _COLUMNS
+from ledger.store.sql import PAGE as _PAGE
+from ledger.store.sql import SQLBackend
+from ledger.store.sql import row_of as _row
+from ledger.store.sql import text_time as _text_time
 
 __all__ = ["DEFAULT_WRITE_TIMEOUT", "NOT_A_LEDGER", "SCHEMA_VERSION", "SQLiteStore"]
 
@@ -50,15 +54,8 @@ SCHEMA_VERSION = 3
 DEFAULT_WRITE_TIMEOUT = 3600.0
 """Seconds a writer waits for other writers by default: long enough for a large import."""
 NOT_A_LEDGER = "not a ledger database (run `ledger init`)"
-_PAGE = 2000
 _READ_BUSY_MS = 10_000  # readers never wait for writers in WAL; this covers WAL recovery
 _WAIT_STEP_MS = 200
-_LAST = 1 << 62
-_COLUMNS = (
-    "e.position, e.event_id, s.employee_id, e.version, e.type, e.schema_version, e.occurred_at, "
-    "e.recorded_at, e.recorded_by, e.source, e.evidence, e.correlation_id, e.causation_id, "
-    "e.data, e.hash"
-)
 _TRIGGERS = (
     "CREATE TRIGGER IF NOT EXISTS events_no_update BEFORE UPDATE ON events "
     "BEGIN SELECT RAISE(ABORT, 'events are append-only: UPDATE refused'); END",
@@ -67,11 +64,7 @@ _TRIGGERS = (
 )
 
 
-def _row(values: Sequence[Any]) -> Row:
-    return Row(values[0], UUID(bytes=bytes(values[1])), *values[2:])
-
-
-class SQLiteStore(ProjectionPages, EventStore):
+class SQLiteStore(SQLBackend, EventStore):
     """Event store in one SQLite file (or ``:memory:``), shareable by threads and processes.
 
     Args:
@@ -526,87 +519,6 @@ class SQLiteStore(ProjectionPages, EventStore):
             )
         return result
 
-    def _rows(self, flt: ReadFilter) -> Iterator[Row]:
-        if flt.limit == 0:
-            return
-        where: list[str] = []
-        params: list[Any] = []
-        key = "e.position"
-        if flt.employee_id is not None:
-            ids = self._query_stream_ids([flt.employee_id])
-            if not ids:
-                return
-            where.append("e.stream_id = ?")
-            params.append(ids[0][1])
-            # Within a stream version order is position order, and the (stream_id, version)
-            # index serves it: "the last 20 events" reads 20 index entries, not the stream.
-            key = "e.version"
-        if flt.types is not None:
-            where.append(f"e.type IN ({','.join('?' * len(flt.types))})")
-            params.extend(sorted(flt.types))
-        # recorded_at is monotonic with position: turn its bounds into position bounds.
-        first = max(flt.from_position, 1)
-        if flt.recorded_from is not None:
-            first = max(first, self._first_position_after(_text_time(flt.recorded_from), False))
-        last = flt.to_position
-        if flt.recorded_to is not None:
-            bound = self._first_position_after(_text_time(flt.recorded_to), True) - 1
-            last = bound if last is None else min(last, bound)
-        if first > 1:
-            where.append("e.position >= ?")
-            params.append(first)
-        if last is not None:
-            where.append("e.position <= ?")
-            params.append(last)
-        if flt.after_version is not None:
-            where.append("e.version > ?")
-            params.append(flt.after_version)
-        if flt.to_version is not None:
-            where.append("e.version <= ?")
-            params.append(flt.to_version)
-        for op, bound_at in ((">=", flt.occurred_from), ("<=", flt.occurred_to)):
-            if bound_at is not None:
-                where.append(f"e.occurred_at {op} ?")
-                params.append(_text_time(bound_at))
-        step, order = ("<", "DESC") if flt.reverse else (">", "")
-        sql = (
-            f"SELECT {_COLUMNS} FROM events e JOIN streams s ON s.id = e.stream_id "
-            f"WHERE {' AND '.join([f'{key} {step} ?', *where])} ORDER BY {key} {order} LIMIT ?"
-        )
-        # The paging cursor is also the index's first bound: start it at the range's edge
-        # (SQLite searches the rowid from one lower bound only, and would pick 0 over it).
-        if key == "e.position":
-            cursor = (last + 1 if last is not None else _LAST) if flt.reverse else first - 1
-        elif flt.after_version is not None and not flt.reverse:
-            cursor = flt.after_version
-        else:
-            cursor = _LAST if flt.reverse else 0
-        left = flt.limit
-        column = 3 if key == "e.version" else 0
-        while True:
-            size = _PAGE if left is None else min(_PAGE, left)
-            page = self._query(sql, [cursor, *params, size])
-            for values in page:
-                yield _row(values)
-            if left is not None:
-                left -= len(page)
-            if len(page) < size or left == 0:
-                return
-            cursor = page[-1][column]
-
-    def _first_position_after(self, moment: str, inclusive: bool) -> int:
-        """The first position whose recorded_at is >= ``moment`` (> when ``inclusive``)."""
-        low, high = 1, self.head() + 1
-        while low < high:
-            middle = (low + high) // 2
-            rows = self._query("SELECT recorded_at FROM events WHERE position = ?", [middle])
-            value = rows[0][0] if rows else moment
-            if value > moment or (value == moment and not inclusive):
-                high = middle
-            else:
-                low = middle + 1
-        return low
-
     def _sanction_rows(self, prefix: str) -> Iterator[Row]:
         # A prefix is a range on the partial expression index of sanction ids.
         rows = self._query(
@@ -794,9 +706,3 @@ def _busy(exc: sqlite3.OperationalError) -> bool:
     if code is not None:
         return code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
     return "locked" in str(exc) or "busy" in str(exc)
-
-
-def _text_time(moment: Any) -> str:
-    from ledger.store.base import _iso
-
-    return _iso(moment)

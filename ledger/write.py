@@ -24,7 +24,6 @@ import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
-from copy import copy
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -618,7 +617,7 @@ def _pending_resumed(
     )
     assert walk is not None
     now = ledger.now()
-    held = {k: copy(v) for k, v in state.held.items()}
+    held = dict(state.held)  # decoded for this call alone: folded onto in place
     fold_sanctions(new_recorded, held)
     changes = reconcile_outcomes(derived, held, now)
     new = [derived_event(employee_id, c.data, c.occurred_at) for c in changes]

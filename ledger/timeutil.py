@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -115,16 +116,22 @@ class Period:
         return self.end - timedelta(microseconds=1)
 
 
+@lru_cache(maxsize=4096)
+def _period(label: str) -> Period:
+    # Periods are immutable; the rules ask for the same few quarters per fact.
+    return Period.parse(label)
+
+
 def quarter_of(moment: datetime) -> Period:
     """The calendar quarter (company time) containing ``moment``."""
     local = to_company(moment)
-    return Period.parse(f"{local.year}Q{(local.month - 1) // 3 + 1}")
+    return _period(f"{local.year}Q{(local.month - 1) // 3 + 1}")
 
 
 def month_of(moment: datetime) -> Period:
     """The calendar month (company time) containing ``moment``."""
     local = to_company(moment)
-    return Period.parse(f"{local.year}-{local.month:02d}")
+    return _period(f"{local.year}-{local.month:02d}")
 
 
 def months_of(period: Period) -> list[Period]:

@@ -56,7 +56,7 @@ from ledger.store.urls import display_location
 
 __all__ = ["SCHEMA_VERSION", "PostgresStore"]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 _LOCK_CLASS = 0x4C454447  # "LEDG": the first key of the ledger's advisory locks
 _CHUNK = 5000
 _CONNECT_TIMEOUT = 10
@@ -114,6 +114,13 @@ _SCHEMA_V1 = (
         name text COLLATE "C" PRIMARY KEY,
         position bigint NOT NULL
     )""",
+)
+
+_SCHEMA_V2 = (
+    # One employee's projection rows in key order from one index (as SQLite's v4).
+    "CREATE INDEX IF NOT EXISTS projection_rows_employee_key "
+    "ON projection_rows (name, employee_id, key)",
+    "DROP INDEX IF EXISTS projection_rows_employee",
 )
 
 Connection = psycopg.Connection[tuple[Any, ...]]
@@ -348,6 +355,9 @@ class PostgresStore(SQLBackend, EventStore):
         try:
             if found is None:
                 for statement in _SCHEMA_V1:
+                    conn.execute(statement)
+            if found is None or found < 2:
+                for statement in _SCHEMA_V2:
                     conn.execute(statement)
             conn.execute(
                 "INSERT INTO meta (key, value) VALUES ('schema_version', %s) "

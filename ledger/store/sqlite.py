@@ -50,7 +50,7 @@ from ledger.store.sql import text_time as _text_time
 
 __all__ = ["DEFAULT_WRITE_TIMEOUT", "NOT_A_LEDGER", "SCHEMA_VERSION", "SQLiteStore"]
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 DEFAULT_WRITE_TIMEOUT = 3600.0
 """Seconds a writer waits for other writers by default: long enough for a large import."""
 NOT_A_LEDGER = "not a ledger database (run `ledger init`)"
@@ -267,6 +267,8 @@ class SQLiteStore(SQLBackend, EventStore):
             self._create_v2()
         if found is None or found < 3:
             self._create_v3()
+        if found is None or found < 4:
+            self._create_v4()
         db.table("meta").upsert({"key": "schema_version", "value": str(SCHEMA_VERSION)}, pk="key")
 
     def _create_v1(self) -> None:
@@ -341,6 +343,20 @@ class SQLiteStore(SQLBackend, EventStore):
             "CREATE INDEX IF NOT EXISTS events_sanction_id ON events "
             "(json_extract(data, '$.sanction_id')) WHERE type = 'sanction.issued'"
         )
+
+    def _create_v4(self) -> None:
+        """Version 4: one employee's projection rows in key order from one index.
+
+        Without ``key`` in the employee index, SQLite's planner answered ``name = ? AND
+        employee_id = ? ORDER BY key`` from the primary key, reading every row of the
+        projection for each employee (0.5 ms per derivation state at 1,000 employees).
+        """
+        conn = self.db.conn
+        conn.execute(
+            "CREATE INDEX IF NOT EXISTS projection_rows_employee_key "
+            "ON projection_rows (name, employee_id, key)"
+        )
+        conn.execute("DROP INDEX IF EXISTS idx_projection_rows_name_employee_id")
 
     # -- transactions ------------------------------------------------------------------------
 

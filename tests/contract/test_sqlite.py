@@ -291,7 +291,26 @@ class TestSQLiteMigration:
         assert said == [f"{tmp_db}: migrating the schema from v2 to v{SCHEMA_VERSION}"]
         indexes = {r[0] for r in store.conn.execute("SELECT name FROM sqlite_master")}
         assert "events_sanction_id" in indexes
+        assert "projection_rows_employee_key" in indexes  # what version 4 added
+        assert "idx_projection_rows_name_employee_id" not in indexes  # and dropped
         assert (store.head(), store.verify().ok) == (1, True)
+        store.close()
+
+    def test_one_employees_projection_rows_are_read_from_the_employee_index(
+        self, tmp_db: Path
+    ) -> None:
+        # Schema v4: without ``key`` in the employee index the planner walked the whole
+        # projection by primary key for every employee (docs/ARCHITECTURE.md, "Read models").
+        store = SQLiteStore(tmp_db)
+        rows = [(f"E{i:04d}", f"E{i:04d}", "{}") for i in range(50)]
+        store.projection_replace("p", [r[1] for r in rows], rows, 0)
+        plan = store.conn.execute(
+            "EXPLAIN QUERY PLAN SELECT key, employee_id, value FROM projection_rows "
+            "WHERE name = ? AND employee_id = ? ORDER BY key",
+            ["p", "E0007"],
+        ).fetchall()
+        assert "projection_rows_employee_key (name=? AND employee_id=?)" in str(plan)
+        assert list(store.projection_rows("p", "E0007")) == [("E0007", "E0007", "{}")]
         store.close()
         again: list[str] = []
         SQLiteStore(tmp_db, notify=again.append).close()

@@ -340,17 +340,18 @@ class RulebookSet:
         self.versions: tuple[AdoptedRulebook, ...] = tuple(
             sorted(adopted, key=lambda a: (a.effective_from, a.rulebook.version))
         )
+        # Newest first with their binding instants, computed once: in_force runs per fact.
+        self._newest_first = tuple((a.binds_from, a) for a in reversed(self.versions))
 
     def __bool__(self) -> bool:
         return bool(self.versions)
 
     def in_force(self, moment: datetime) -> AdoptedRulebook | None:
         """The version binding facts at ``moment``, or ``None`` when none is published yet."""
-        chosen = None
-        for adopted in self.versions:
-            if adopted.binds_from <= moment:
-                chosen = adopted
-        return chosen
+        for binds_from, adopted in self._newest_first:
+            if binds_from <= moment:
+                return adopted  # the last version (in adoption order) that binds by then
+        return None
 
     def latest(self) -> AdoptedRulebook | None:
         """The most recently effective version (what ``rulebook --export`` prints)."""

@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
+from typing import Any
 
+import pytest
 from projection_helpers import rude, staff
 
 from ledger import Ledger
+from ledger.projections import store as store_module
 from ledger.projections.store import Projections
+from ledger.store import SQLiteStore
 from ledger.testing import ManualClock, instant
 
 
@@ -59,3 +63,51 @@ def test_a_reader_saves_nothing_while_another_writer_holds_the_lock(tmp_db: Path
     assert _checkpoint(tmp_db) is None
     assert _payroll(tmp_db) == rows  # the lock is free now: computed again, and saved
     assert _checkpoint(tmp_db) is not None
+
+
+def _all_rows(path: Path) -> dict[str, list[tuple[str, str, str]]]:
+    conn = sqlite3.connect(path)
+    found: dict[str, list[tuple[str, str, str]]] = {}
+    for name, key, employee, value in conn.execute(
+        "SELECT name, key, employee_id, value FROM projection_rows "
+        "WHERE name != 'derivation' ORDER BY name, key, employee_id"
+    ):
+        found.setdefault(name, []).append((key, employee, value))
+    conn.close()
+    return found
+
+
+def test_a_rebuild_cut_between_slices_is_finished_by_the_next_catch_up(
+    tmp_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A writable recompute saves slices of employees in short transactions, moving the
+    # checkpoint and stamp only with the last (docs/ARCHITECTURE.md, "Read models").
+    with Ledger.open(tmp_db, clock=ManualClock("2027-01-01 00:00")) as ledger:
+        ledger.record([*staff("E1"), *staff("E2"), *staff("E3"), rude("E2", "2026-07-02 10:00")])
+        ledger.tick(instant("2026-10-01 00:00"))
+        Projections(ledger).rebuild()
+    whole = _all_rows(tmp_db)
+    assert len(whole) >= 2 and all(len(rows) >= 2 for rows in whole.values())
+
+    monkeypatch.setattr(store_module, "_SLICE", 1)
+    calls = {"n": 0}
+    real = SQLiteStore.projection_replace
+
+    def cut_after_first_slice(self: SQLiteStore, *args: Any, **kwargs: Any) -> None:
+        calls["n"] += 1
+        if calls["n"] > len(whole):  # every projection of the first slice was saved
+            raise KeyboardInterrupt("cut")
+        real(self, *args, **kwargs)
+
+    with Ledger.open(tmp_db, clock=ManualClock("2027-01-01 00:00")) as ledger:
+        monkeypatch.setattr(SQLiteStore, "projection_replace", cut_after_first_slice)
+        with pytest.raises(KeyboardInterrupt):
+            Projections(ledger).rebuild()
+        monkeypatch.setattr(SQLiteStore, "projection_replace", real)
+    partial = _all_rows(tmp_db)
+    assert partial != whole  # the cut left the projections incomplete
+    with Ledger.open(tmp_db, clock=ManualClock("2027-01-01 00:00")) as ledger:
+        projections = Projections(ledger)
+        for name in projections.registry:
+            projections.catch_up(name)
+    assert _all_rows(tmp_db) == whole

@@ -62,8 +62,6 @@ from ledger.events import (
     SanctionRevoked,
     SanctionVoided,
 )
-from ledger.projections.complaints import lifecycle
-from ledger.projections.measures import counted
 from ledger.projections.registers import BOARD_TYPES, OpenComplaint
 from ledger.projections.scorecard import QuarterGrade, Scorecard, scorecard
 from ledger.projections.store import stored_as_of
@@ -702,8 +700,8 @@ def open_deadlines(view: EmployeeView, quarter: Period) -> list[datetime]:
     facts of ``view`` do not meet: a card judges each of them pending before it and missed
     after it (:func:`~ledger.projections.complaints.complaint_stats`); a met deadline is met
     whenever it is judged."""
-    facts = counted(view.facts)
-    steps = lifecycle(facts)
+    facts = view.counted
+    steps = view.complaint_steps
     dues: list[datetime] = []
     for fact in facts:
         data = fact.data

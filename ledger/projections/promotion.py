@@ -21,6 +21,7 @@ evaluations 85, 70, 90 in those quarters (mean 81.67). At 2026-07-01: (a) to (e)
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -29,9 +30,8 @@ from typing import Any
 from dateutil.relativedelta import relativedelta
 
 from ledger.events import Event, Hired
-from ledger.policies.grades import employment_span, quarter_grade
+from ledger.policies.grades import employment_span
 from ledger.projections.measures import (
-    counted,
     employed_in,
     evaluation_means,
     live_records,
@@ -131,7 +131,7 @@ def promotion(view: EmployeeView, at: datetime | None = None) -> Promotion:
             (Check("-", "rulebook", False, "no_rulebook", "no rulebook is adopted"),),
         )
     rules = adopted.rulebook.promotion
-    facts = counted(view.facts)
+    facts = view.counted
     quarters = completed_quarters(moment, rules.quarters)
     checks = (
         _tenure(facts, moment, rules.tenure_months),
@@ -143,7 +143,7 @@ def promotion(view: EmployeeView, at: datetime | None = None) -> Promotion:
     return Promotion(moment, checks)
 
 
-def _tenure(facts: list[Event], at: datetime, months: int) -> Check:
+def _tenure(facts: Sequence[Event], at: datetime, months: int) -> Check:
     hires = [f.data for f in facts if isinstance(f.data, Hired)]
     if not hires:
         return Check("a", "tenure", False, "tenure_unknown", "hire date unknown")
@@ -161,14 +161,14 @@ def _tenure(facts: list[Event], at: datetime, months: int) -> Check:
     return Check("a", "tenure", True, "ok", f"hired on {hired_on.isoformat()}")
 
 
-def _grades(view: EmployeeView, facts: list[Event], quarters: list[Period]) -> Check:
-    span = employment_span(facts)
+def _grades(view: EmployeeView, facts: Sequence[Event], quarters: list[Period]) -> Check:
+    span = view.span if facts is view.counted else employment_span(facts)
     problems: list[str] = []
     seen: list[str] = []
     code = "ok"
     for quarter in quarters:
         employed = employed_in(span, quarter)
-        grade = quarter_grade(view.derivation, quarter, view.rulebooks) if employed else None
+        grade = view.quarter_grade(quarter) if employed else None
         if grade is None:
             problems.append(f"no grade for {quarter.label} (not employed then)")
             code = "grade_missing" if code == "ok" else code
@@ -195,7 +195,7 @@ def _discipline(view: EmployeeView, at: datetime) -> Check:
     return Check("c", "discipline", True, "ok", "no live discipline record")
 
 
-def _qualification(facts: list[Event], at: datetime) -> Check:
+def _qualification(facts: Sequence[Event], at: datetime) -> Check:
     status = qualification(facts, at, None)
     if not status.hired_in_ledger:
         return Check("d", "qualification", True, "ok", "not hired in the ledger (not applicable)")
@@ -211,7 +211,7 @@ def _qualification(facts: list[Event], at: datetime) -> Check:
     return Check("d", "qualification", False, "qualification_missing", "qualification not assessed")
 
 
-def _evaluations(facts: list[Event], quarters: list[Period], minimum: int, floor: int) -> Check:
+def _evaluations(facts: Sequence[Event], quarters: list[Period], minimum: int, floor: int) -> Check:
     overall = evaluation_means(facts, quarters).get("all")
     labels = " and ".join(q.label for q in quarters)
     if overall is None or overall.count < minimum:

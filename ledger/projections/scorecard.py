@@ -24,9 +24,8 @@ from typing import Any
 
 from ledger.events import GradeComponent, GradeLevel
 from ledger.money import ZERO
-from ledger.policies.engine import counted_facts
 from ledger.policies.framework import Finding
-from ledger.policies.grades import LEVELS_ZH, employment_span, quarter_grade
+from ledger.policies.grades import LEVELS_ZH
 from ledger.projections.complaints import ComplaintStats, complaint_stats
 from ledger.projections.measures import (
     LiveRecord,
@@ -191,7 +190,7 @@ def _quarter_grade(view: EmployeeView, quarter: Period, span: Any) -> QuarterGra
         return QuarterGrade(quarter.label, None, note=f"{quarter.label} had not begun as of then")
     if not employed_in(span, quarter):
         return QuarterGrade(quarter.label, None, note=f"not employed in {quarter.label}")
-    grade = quarter_grade(view.derivation, quarter, view.rulebooks)
+    grade = view.quarter_grade(quarter)
     if grade is None:
         return QuarterGrade(quarter.label, None, note=f"no rulebook binds {quarter.label}")
     return QuarterGrade(
@@ -216,10 +215,10 @@ def scorecard(view: EmployeeView, period: Period) -> Scorecard:
         period: a quarter, month or year.
     """
     at = min(view.as_of, period.last_instant)
-    facts, retracted, _, _ = counted_facts(list(view.facts))
+    facts, retracted = view.counted, view.retracted
     in_period = [f for f in facts if f.occurred_at in period]
     outcomes = [o for o in view.derivation.outcomes if o.issued_at in period]
-    span = employment_span(facts)
+    span = view.span
     shown, listed = grade_quarters(period, view.as_of)
     grades = {q.label: _quarter_grade(view, q, span) for q in (*listed, shown)}
     department, role = position(facts, at)
@@ -247,7 +246,9 @@ def scorecard(view: EmployeeView, period: Period) -> Scorecard:
         compensation_total=money("compensation"),
         bonuses_total=money("bonus"),
         evaluations=evaluation_means(in_period, [period]),
-        complaints=complaint_stats(facts, view.rulebooks, period, view.as_of, at),
+        complaints=complaint_stats(
+            facts, view.rulebooks, period, view.as_of, at, steps=view.complaint_steps
+        ),
         qualification=qualification(facts, at, period),
         promotion=promotion(view, min(view.as_of, period.end)),
         findings=tuple(f for f in view.derivation.findings if f.at in period),

@@ -6,14 +6,21 @@ Every read model is computed from an :class:`EmployeeView`, so "on demand" answe
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
+from typing import TYPE_CHECKING
+from uuid import UUID
 
 from ledger.events import EVENT_TYPES, Event, PayrollClosed
-from ledger.policies.engine import Derivation, derive
+from ledger.policies.engine import Derivation, counted_facts, derive
 from ledger.policies.rulebook import RulebookSet
 from ledger.store import Recorded
-from ledger.timeutil import COMPANY_TZ
+from ledger.timeutil import COMPANY_TZ, Period
+
+if TYPE_CHECKING:
+    from ledger.policies.grades import Grade
 
 __all__ = ["EmployeeView", "employee_view"]
 
@@ -42,6 +49,52 @@ class EmployeeView:
     facts: tuple[Event, ...]
     derivation: Derivation
     closed: tuple[PayrollClosed, ...]
+
+    # What every read model asks of a view again and again (a scorecard per quarter of
+    # employment reads the counted facts, their complaint lifecycle and each quarter's
+    # grade), computed once per view. The view is immutable, so these never go stale.
+
+    @cached_property
+    def _counting(self) -> tuple[tuple[Event, ...], Mapping[UUID, UUID]]:
+        facts, retracted, _, _ = counted_facts(self.facts)
+        return tuple(facts), retracted
+
+    @cached_property
+    def counted(self) -> tuple[Event, ...]:
+        """The observations that count, in order (``ledger.policies.engine.counted_facts``)."""
+        return self._counting[0]
+
+    @cached_property
+    def retracted(self) -> Mapping[UUID, UUID]:
+        """Retracted fact id -> the retraction's id."""
+        return self._counting[1]
+
+    @cached_property
+    def span(self) -> tuple[datetime, datetime | None] | None:
+        """``ledger.policies.grades.employment_span`` of the counted facts."""
+        from ledger.policies.grades import employment_span
+
+        return employment_span(self.counted)
+
+    @cached_property
+    def complaint_steps(self) -> dict[str, tuple[datetime | None, datetime | None]]:
+        """``ledger.projections.complaints.lifecycle`` of the counted facts."""
+        from ledger.projections.complaints import lifecycle
+
+        return lifecycle(self.counted)
+
+    @cached_property
+    def _grades(self) -> dict[str, Grade | None]:
+        return {}
+
+    def quarter_grade(self, quarter: Period) -> Grade | None:
+        """``ledger.policies.grades.quarter_grade`` of the derivation for ``quarter``."""
+        from ledger.policies.grades import quarter_grade
+
+        memo = self._grades
+        if quarter.label not in memo:
+            memo[quarter.label] = quarter_grade(self.derivation, quarter, self.rulebooks)
+        return memo[quarter.label]
 
 
 def employee_view(

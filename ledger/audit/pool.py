@@ -27,7 +27,7 @@ import multiprocessing
 import os
 import re
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from datetime import datetime
 from multiprocessing.util import Finalize
@@ -198,6 +198,18 @@ class EmployeePool(Generic[P, R]):
         if self._executor is None:
             raise RuntimeError("EmployeePool.results() outside its `with` block")
         return [result for future in self._futures for result in future.result()]
+
+    def stream(self) -> Iterator[R]:
+        """:meth:`results` one at a time, in order, as the chunks finish: the caller holds
+        only what it has not consumed yet (in this process, each is computed when asked)."""
+        if not self.parallel:
+            for employee_id in self.employees:
+                yield self.work(self.ledger, employee_id, self.params)
+            return
+        if self._executor is None:
+            raise RuntimeError("EmployeePool.stream() outside its `with` block")
+        for future in self._futures:
+            yield from future.result()
 
 
 # -- in the worker processes ------------------------------------------------------------------

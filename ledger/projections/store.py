@@ -19,7 +19,8 @@ only if the write lock is free at that instant and the checkpoint has not moved 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -149,6 +150,32 @@ PROJECTIONS: dict[str, Projection] = {
 """The stored projections, by name."""
 
 
+_EmployeeRows = list[tuple[str, list[tuple[str, str, str]]]]
+"""One employee's rows: (projection name, [(key, employee, row JSON)])."""
+
+
+def _rows_for(projections: Sequence[Projection], view: EmployeeView) -> _EmployeeRows:
+    return [
+        (
+            p.name,
+            [
+                (key, view.employee_id, orjson.dumps(row, option=orjson.OPT_SORT_KEYS).decode())
+                for key, row in p.rows(view)
+            ],
+        )
+        for p in projections
+    ]
+
+
+def _rows_of_employee(
+    ledger: Ledger, employee_id: str, params: tuple[tuple[str, ...], datetime]
+) -> _EmployeeRows:
+    """:func:`_rows_for` of built-in projections by name (run on a pool's worker)."""
+    names, as_of = params
+    view = employee_view(ledger, employee_id, as_of=as_of)
+    return _rows_for([PROJECTIONS[n] for n in names], view)
+
+
 def stored_as_of(ledger: Ledger) -> datetime:
     """The instant stored projections describe: the horizon, else the head's recorded_at."""
     horizon = ledger.horizon()
@@ -171,8 +198,17 @@ def _stamp_of(as_of: datetime, version: int) -> str:
 class Projections:
     """Keeps the stored projections of one ledger up to date."""
 
-    def __init__(self, ledger: Ledger, registry: dict[str, Projection] | None = None) -> None:
+    def __init__(
+        self,
+        ledger: Ledger,
+        registry: dict[str, Projection] | None = None,
+        *,
+        workers: int | None = None,
+    ) -> None:
+        """``workers``: processes for recomputing many employees (default: as
+        ``ledger.audit.pool.worker_count`` decides)."""
         self.ledger = ledger
+        self.workers = workers
         self.registry = registry if registry is not None else PROJECTIONS
         # On a read-only store: projection -> (employees recomputed, their rows, checkpoint).
         self._overlay: dict[str, tuple[set[str], list[tuple[str, str, str]], int]] = {}
@@ -214,44 +250,73 @@ class Projections:
         as_of = stored_as_of(self.ledger)
         ordered = sorted(employees)
         store = self.ledger.store
-        if store.readonly:
-            rows = self._rows_of(projections, ordered, as_of, stamp=True)
-            for projection in projections:
-                replaced = {*employees, LEDGER_STREAM}
-                if store.offer_projection(
-                    projection.name, replaced, rows[projection.name], head, since
-                ):
-                    self._overlay.pop(projection.name, None)  # the store has them now
-                else:
-                    self._overlay[projection.name] = (replaced, rows[projection.name], head)
-            return
-        starts = range(0, len(ordered), _SLICE)
-        last = starts[-1] if starts else 0
-        for start in starts or [0]:
-            chunk = ordered[start : start + _SLICE]
-            final = start == last
-            rows = self._rows_of(projections, chunk, as_of, stamp=final)
-            replaced = set(chunk) | ({LEDGER_STREAM} if final else set())
-            with store.transaction():
+        with self._employee_rows(projections, ordered, as_of) as results:
+            if store.readonly:
+                rows = self._rows_of(projections, len(ordered), results, as_of, stamp=True)
                 for projection in projections:
-                    store.projection_replace(
-                        projection.name, replaced, rows[projection.name], head if final else since
-                    )
+                    replaced = {*employees, LEDGER_STREAM}
+                    if store.offer_projection(
+                        projection.name, replaced, rows[projection.name], head, since
+                    ):
+                        self._overlay.pop(projection.name, None)  # the store has them now
+                    else:
+                        self._overlay[projection.name] = (replaced, rows[projection.name], head)
+                return
+            starts = range(0, len(ordered), _SLICE)
+            last = starts[-1] if starts else 0
+            for start in starts or [0]:
+                chunk = ordered[start : start + _SLICE]
+                final = start == last
+                rows = self._rows_of(projections, len(chunk), results, as_of, stamp=final)
+                replaced = set(chunk) | ({LEDGER_STREAM} if final else set())
+                with store.transaction():
+                    for projection in projections:
+                        store.projection_replace(
+                            projection.name,
+                            replaced,
+                            rows[projection.name],
+                            head if final else since,
+                        )
 
+    @contextmanager
+    def _employee_rows(
+        self, projections: list[Projection], employees: list[str], as_of: datetime
+    ) -> Iterator[Iterator[_EmployeeRows]]:
+        """Each employee's rows of ``projections``, in order: computed on worker processes
+        (``ledger.audit.pool``) when there are many employees and every projection is a
+        built-in one a worker can name, else here (and always here inside a write
+        transaction, whose uncommitted events the workers could not see)."""
+        names = tuple(p.name for p in projections)
+        builtin = all(PROJECTIONS.get(p.name) is p for p in projections)
+        if builtin and not self.ledger.store.in_transaction():
+            from ledger.audit.pool import EmployeePool
+
+            with EmployeePool(
+                self.ledger, employees, _rows_of_employee, (names, as_of), workers=self.workers
+            ) as pool:
+                yield pool.stream()
+            return
+        yield (
+            _rows_for(projections, employee_view(self.ledger, e, as_of=as_of)) for e in employees
+        )
+
+    @staticmethod
     def _rows_of(
-        self, projections: list[Projection], employees: list[str], as_of: datetime, *, stamp: bool
+        projections: list[Projection],
+        count: int,
+        results: Iterator[_EmployeeRows],
+        as_of: datetime,
+        *,
+        stamp: bool,
     ) -> dict[str, list[tuple[str, str, str]]]:
+        """The next ``count`` employees' rows of ``results`` by projection (and the stamp)."""
         rows: dict[str, list[tuple[str, str, str]]] = {
             p.name: [(_AS_OF_KEY, LEDGER_STREAM, _stamp_of(as_of, p.version))] if stamp else []
             for p in projections
         }
-        for employee_id in employees:
-            view = employee_view(self.ledger, employee_id, as_of=as_of)
-            for projection in projections:
-                rows[projection.name].extend(
-                    (key, employee_id, orjson.dumps(row, option=orjson.OPT_SORT_KEYS).decode())
-                    for key, row in projection.rows(view)
-                )
+        for per_projection in itertools.islice(results, count):
+            for name, found in per_projection:
+                rows[name].extend(found)
         return rows
 
     def catch_up(self, name: str, progress: Callable[[int], None] | None = None) -> int:

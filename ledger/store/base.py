@@ -360,6 +360,11 @@ class EventStore(ABC):
     def transaction(self) -> AbstractContextManager[None]:
         """A write transaction (re-entrant); everything inside commits or rolls back together."""
 
+    def in_transaction(self) -> bool:
+        """Whether this thread is inside :meth:`transaction` (what it wrote is not yet
+        visible to other connections or processes)."""
+        return bool(getattr(getattr(self, "_local", None), "depth", 0))
+
     @abstractmethod
     def _existing(self, event_ids: Sequence[UUID]) -> dict[UUID, Row]:
         """Stored rows for those ids that exist."""

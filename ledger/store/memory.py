@@ -70,6 +70,16 @@ class MemoryStore(EventStore):
     def transaction(self) -> AbstractContextManager[None]:
         return self._tx()
 
+    def in_transaction(self) -> bool:
+        # A transaction holds the (re-entrant) lock throughout: its own thread gets it
+        # again at once, any other thread does not.
+        if not self._lock.acquire(blocking=False):
+            return False
+        try:
+            return self._depth > 0
+        finally:
+            self._lock.release()
+
     def _existing(self, event_ids: Sequence[UUID]) -> dict[UUID, Row]:
         with self._lock:
             return {i: self._log[self._by_id[i]] for i in event_ids if i in self._by_id}

@@ -6,6 +6,7 @@ A backend's test module subclasses :class:`StoreContract` and implements ``make_
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -275,6 +276,18 @@ class StoreContract:
     def test_verify_of_an_empty_store_is_ok(self, store: EventStore) -> None:
         report = store.verify()
         assert (report.ok, report.checked, report.head_hash) == (True, 0, GENESIS_HASH)
+
+    def test_in_transaction_is_true_only_inside_this_threads_transaction(
+        self, store: EventStore
+    ) -> None:
+        seen: list[bool] = []
+        assert not store.in_transaction()
+        with store.transaction():
+            assert store.in_transaction()
+            other = threading.Thread(target=lambda: seen.append(store.in_transaction()))
+            other.start()
+            other.join()
+        assert seen == [False] and not store.in_transaction()
 
     def test_a_failing_transaction_rolls_its_appends_back(self, store: EventStore) -> None:
         store.append([late("E1")])

@@ -111,3 +111,19 @@ def test_a_rebuild_cut_between_slices_is_finished_by_the_next_catch_up(
         for name in projections.registry:
             projections.catch_up(name)
     assert _all_rows(tmp_db) == whole
+
+
+def test_a_rebuild_on_worker_processes_stores_what_one_process_stores(tmp_db: Path) -> None:
+    # Many employees are recomputed on a pool of processes (ledger.audit.pool), streamed
+    # back in order and saved in slices; the rows must be exactly the in-process ones.
+    with Ledger.open(tmp_db, clock=ManualClock("2027-01-01 00:00")) as ledger:
+        people = [f"E{i}" for i in range(1, 7)]
+        ledger.record([e for p in people for e in staff(p)])
+        ledger.record([rude(p, f"2026-07-0{n + 1} 10:00") for n, p in enumerate(people[:4])])
+        ledger.tick(instant("2026-10-01 00:00"))
+        Projections(ledger, workers=1).rebuild()
+    alone = _all_rows(tmp_db)
+    with Ledger.open(tmp_db, clock=ManualClock("2027-01-01 00:00")) as ledger:
+        Projections(ledger, workers=2).rebuild()
+    assert _all_rows(tmp_db) == alone
+    assert {e for rows in alone.values() for _, e, _ in rows} >= set(people[:4])

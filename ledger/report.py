@@ -21,7 +21,7 @@ from ledger.money import ZERO
 from ledger.policies.grades import LEVELS_ZH
 from ledger.policies.payroll import payroll_months
 from ledger.policies.rulebook import RulebookSet
-from ledger.projections.listings import STAMP, ReadModel, grade_of
+from ledger.projections.listings import STAMP, ReadModel, grade_of, per_employee
 from ledger.projections.measures import attendance_points
 from ledger.projections.registers import department_summary, quota_percent
 from ledger.projections.scorecard import QuarterGrade, scorecard
@@ -375,18 +375,7 @@ class ReportRows:
                 for row in store.rows(ReadFilter(from_position=since + 1, to_position=head))
             }
             employees = touched & everyone
-        rows = [
-            (
-                employee_id,
-                employee_id,
-                orjson.dumps(
-                    report_figures(
-                        employee_view(self.ledger, employee_id, as_of=self.as_of), self.period
-                    ).to_json()
-                ).decode(),
-            )
-            for employee_id in sorted(employees)
-        ]
+        rows = per_employee(self.ledger, sorted(employees), _figures_row, self.period.label)
         rows.append((STAMP, LEDGER_STREAM, orjson.dumps(stamp).decode()))
         self.model.save(employees, rows, head, since)
         return len(employees)
@@ -406,6 +395,13 @@ class ReportRows:
         """Every stored row after catching up."""
         self.catch_up()
         return self.model.dump()
+
+
+def _figures_row(ledger: Ledger, employee_id: str, label: str) -> tuple[str, str, str]:
+    """One employee's row of ``report@label`` (run on a pool's worker)."""
+    period = Period.parse(label)
+    figures = report_figures(employee_view(ledger, employee_id, as_of=period.last_instant), period)
+    return employee_id, employee_id, orjson.dumps(figures.to_json()).decode()
 
 
 def report_models(ledger: Ledger, periods: Iterable[Period]) -> list[ReportRows]:

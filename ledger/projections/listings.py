@@ -43,11 +43,11 @@ The separator ``" "`` sorts below every character an employee id may hold, so
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import orjson
 
@@ -117,6 +117,29 @@ def month_range(period: Period) -> tuple[str, str]:
 
 def _dumps(value: Any) -> str:
     return orjson.dumps(value).decode()
+
+
+P = TypeVar("P")
+R = TypeVar("R")
+POOL_FROM: int | None = None
+"""Employees from which :func:`per_employee` uses worker processes (``None``: the pool's
+default, ``ledger.audit.pool.PARALLEL_FROM``)."""
+
+
+def per_employee(
+    ledger: Ledger, employees: Sequence[str], work: Callable[[Ledger, str, P], R], params: P
+) -> list[R]:
+    """``work(ledger, employee, params)`` for each employee, in order: on
+    ``ledger.audit.pool``'s worker processes when there are many (``work`` is then a
+    module-level function), here inside a write transaction (whose events the workers,
+    reading the database themselves, could not see)."""
+    if ledger.store.in_transaction():
+        return [work(ledger, e, params) for e in employees]
+    from ledger.audit.pool import PARALLEL_FROM, EmployeePool
+
+    start = PARALLEL_FROM if POOL_FROM is None else POOL_FROM
+    with EmployeePool(ledger, employees, work, params, parallel_from=start) as pool:
+        return pool.results()
 
 
 class ReadModel:
@@ -881,7 +904,9 @@ class QuarterCards:
                     break
                 touched.add(row.employee_id)
         employees = everyone if touched is None else touched & everyone
-        rows = [self._row(employee_id, as_of) for employee_id in sorted(employees)]
+        rows = per_employee(
+            self.ledger, sorted(employees), _card_row, (self.quarter.label, as_of)
+        )
         rows.append(
             (STAMP, LEDGER_STREAM, _dumps({"as_of": as_of.isoformat(), "version": self.VERSION}))
         )
@@ -932,6 +957,12 @@ class QuarterCards:
         """Every stored row after catching up."""
         self.catch_up()
         return self.model.dump()
+
+
+def _card_row(ledger: Ledger, employee_id: str, params: tuple[str, datetime]) -> Row:
+    """:meth:`QuarterCards._row` (run on a pool's worker)."""
+    label, as_of = params
+    return QuarterCards(ledger, Period.parse(label))._row(employee_id, as_of)
 
 
 def quarters_with_cards(ledger: Ledger, quarters: Iterable[Period]) -> list[QuarterCards]:

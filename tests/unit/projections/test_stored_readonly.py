@@ -127,3 +127,34 @@ def test_a_rebuild_on_worker_processes_stores_what_one_process_stores(tmp_db: Pa
         Projections(ledger, workers=2).rebuild()
     assert _all_rows(tmp_db) == alone
     assert {e for rows in alone.values() for _, e, _ in rows} >= set(people[:4])
+
+
+def test_cards_and_report_rows_computed_on_worker_processes_equal_in_process_ones(
+    tmp_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ledger.audit.pool import EmployeePool
+    from ledger.projections import listings
+    from ledger.projections.listings import QuarterCards
+    from ledger.report import ReportRows
+    from ledger.timeutil import Period
+
+    with Ledger.open(tmp_db, clock=ManualClock("2027-01-01 00:00")) as ledger:
+        people = [f"E{i}" for i in range(1, 6)]
+        ledger.record([e for p in people for e in staff(p)])
+        ledger.record([rude(p, f"2026-07-0{n + 1} 10:00") for n, p in enumerate(people[:3])])
+        ledger.tick(instant("2026-10-01 00:00"))
+        quarter = Period.parse("2026Q3")
+        alone = (QuarterCards(ledger, quarter).dump(), ReportRows(ledger, quarter).dump())
+        monkeypatch.setattr(listings, "POOL_FROM", 2)
+        spread: list[bool] = []
+        enter = EmployeePool.__enter__
+
+        def noting(pool: EmployeePool[Any, Any]) -> EmployeePool[Any, Any]:
+            spread.append(pool.parallel)
+            return enter(pool)
+
+        monkeypatch.setattr(EmployeePool, "__enter__", noting)
+        pooled = (QuarterCards(ledger, quarter).rebuild(), ReportRows(ledger, quarter).rebuild())
+        assert pooled == (5, 5) and spread == [True, True]
+        assert (QuarterCards(ledger, quarter).dump(), ReportRows(ledger, quarter).dump()) == alone
+    assert len(alone[0]) == len(alone[1]) == 6  # five employees and the stamp

@@ -240,8 +240,10 @@ def rules(state: LedgerContext, fmt: str) -> None:
                 "title": info.title,
                 "outcomes": list(info.outcomes),
                 "clause": clause.text if clause else None,
-                "seed": clause.seed if clause else None,
+                "regulation": clause.title if clause else None,
                 "section": clause.section if clause else None,
+                "seed": clause.seed if clause else None,
+                "clauses": [c.as_json() for c in info.clauses],
                 "rulebook": f"{adopted.rulebook.id} v{adopted.rulebook.version}"
                 if adopted
                 else None,
@@ -268,7 +270,7 @@ def rules(state: LedgerContext, fmt: str) -> None:
                 f"{name}: " + ", ".join(f"{k}={_short(v)}" for k, v in values.items())
                 for name, values in row["parameters"].items()
             ),
-            f"{row['section']}: {row['clause']}" if row["clause"] else "",
+            f"《{row['regulation']}》{row['section']}：{row['clause']}" if row["clause"] else "",
         )
     out.print(table)
 

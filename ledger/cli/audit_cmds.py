@@ -5,14 +5,21 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from uuid import UUID
 
 import click
 from rich.progress import Progress
 
 from ledger.audit import explain, replay, verify
 from ledger.audit.bundle import export_bundle, verify_bundle
-from ledger.cli import EXIT_PROBLEM, LedgerContext, err, fail, handles_errors, out
+from ledger.cli import (
+    EXIT_PROBLEM,
+    LedgerContext,
+    err,
+    fail,
+    find_sanction,
+    handles_errors,
+    out,
+)
 from ledger.cli.tables import Column, print_table
 from ledger.timeutil import Period
 
@@ -35,12 +42,7 @@ def explain_cmd(state: LedgerContext, sanction_id: str, fmt: str) -> None:
       ledger explain 85c72d09-6541-5866-87bc-bd515b477bf3 --format json
     """
     ledger = state.open()
-    matches = [found for found, _ in ledger.store.find_sanctions(sanction_id)]
-    if not matches:
-        fail(f"no consequence with id {sanction_id!r}; see `ledger sanctions`")
-    if len(matches) > 1:
-        fail(f"id prefix {sanction_id!r} is ambiguous ({len(matches)} consequences); give more")
-    explanation = explain(ledger, UUID(str(matches[0])))
+    explanation = explain(ledger, find_sanction(ledger, sanction_id))
     if fmt == "json":
         click.echo(json.dumps(explanation.to_json(), ensure_ascii=False, indent=2))
     elif fmt == "markdown":

@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 
 import click
-from rich.progress import Progress
 
 from ledger.audit import explain, replay, verify
 from ledger.audit.bundle import export_bundle, verify_bundle
@@ -20,6 +19,7 @@ from ledger.cli import (
     handles_errors,
     out,
 )
+from ledger.cli.progress import progress
 from ledger.cli.tables import Column, print_table
 from ledger.timeutil import Period
 
@@ -65,8 +65,7 @@ def verify_cmd(state: LedgerContext, fmt: str) -> None:
       ledger verify && echo intact
     """
     ledger = state.open()
-    with Progress(console=err, transient=True, disable=not sys.stderr.isatty()) as bar:
-        bar.add_task("verifying", total=None)
+    with progress(err, "verifying: the chain, then every employee re-derived"):
         report = verify(ledger)
     if fmt == "json":
         click.echo(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
@@ -112,7 +111,8 @@ def replay_cmd(state: LedgerContext, period: str, rulebook_file: str | None, fmt
             document = Path(rulebook_file).read_text(encoding="utf-8")
         except OSError as exc:
             fail(f"{rulebook_file}: cannot read: {exc.strerror}")
-    report = replay(ledger, Period.parse(period), document)
+    with progress(err, f"replaying {period}"):
+        report = replay(ledger, Period.parse(period), document)
     data = report.to_json()
     if fmt == "json":
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
@@ -189,7 +189,8 @@ def export_cmd(state: LedgerContext, period: str, out_dir: str) -> None:
       ledger export --period 2026Q3 --out audit-2026Q3
     """
     ledger = state.open()
-    chain = export_bundle(ledger, Period.parse(period), Path(out_dir))
+    with progress(err, f"exporting {period}"):
+        chain = export_bundle(ledger, Period.parse(period), Path(out_dir))
     out.print(
         f"exported {chain['events']} events of {len(chain['employees'])} employees to {out_dir} "
         f"(chain head {chain['head_position']} {chain['head_hash'][:16]}...)"

@@ -12,7 +12,8 @@ from typing import Any
 import click
 from rich.table import Table
 
-from ledger.cli import LedgerContext, fail, handles_errors, out
+from ledger.cli import LedgerContext, err, fail, handles_errors, out
+from ledger.cli.progress import progress
 from ledger.cli.tables import Column, Window, paging_options, print_table
 from ledger.policies.engine import DEFAULT_RULES, PARAMETER_SECTIONS
 from ledger.policies.status import SanctionState
@@ -134,7 +135,8 @@ def tick(state: LedgerContext, now: str | None) -> None:
     """
     ledger = state.open(write=True)
     moment = parse_instant(now, what="--now") if now else None
-    report = ledger.tick(moment)
+    with progress(err, "ticking: deadlines, payroll months, grades"):
+        report = ledger.tick(moment)
     out.print(
         f"ticked to {report.now.isoformat()}: {report.employees} employees checked, "
         f"{report.derived} derived events recorded"

@@ -111,6 +111,8 @@ def _short(value: Any) -> str:
 
 
 def _cell(value: Any) -> Any:
+    if isinstance(value, bool):
+        return "true" if value else "false"  # as JSON says it, not Python's True/False
     if isinstance(value, list):
         return ";".join(
             f"{v['what']}@{v['recorded_at']}" if isinstance(v, dict) else str(v) for v in value

@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from ledger.cli import LedgerContext, err, handles_errors, out
+from ledger.cli import LedgerContext, err, fail, handles_errors, out
 from ledger.cli.policy_cmds import FORMATS, emit
 from ledger.cli.progress import progress
 from ledger.cli.tables import Column, Window, paging_options, print_table
@@ -41,6 +41,11 @@ PAYROLL_COLUMNS = (
 @click.option("--employee", "-e", help="Only this employee.")
 @click.option("--period", "-p", help="Only months within 2026Q3, 2026-07 or 2026.")
 @click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
+@click.option(
+    "--excel",
+    is_flag=True,
+    help="CSV for spreadsheets: starts with a UTF-8 byte order mark (implies --format csv).",
+)
 @paging_options
 @click.pass_obj
 @handles_errors
@@ -49,6 +54,7 @@ def payroll(
     employee: str | None,
     period: str | None,
     fmt: str,
+    excel: bool,
     limit: int | None,
     offset: int,
 ) -> None:
@@ -56,13 +62,15 @@ def payroll(
 
     Deductions are capped at 20 % of the wage and never below the minimum wage
     (工资支付暂行规定 第16条); months the last tick passed are closed and never recomputed.
-    Rows come by month, then employee; --offset and --limit page through them.
+    Rows come by month, then employee; --offset and --limit page through them. JSON and
+    CSV columns come in the table's order; CSV writes true/false for closed.
 
     \b
     Examples:
       ledger payroll --period 2026Q3
       ledger payroll -e E1001 --format json
       ledger payroll --period 2026Q3 --limit 100
+      ledger payroll --period 2026Q3 --excel > payroll.csv
     """
     ledger = state.open()
     chosen = Period.parse(period) if period else None
@@ -76,9 +84,14 @@ def payroll(
         projections.page("payroll", **selection, offset=window.offset, limit=window.limit)
     )
     total = projections.count("payroll", **selection)
+    if excel:
+        if fmt not in ("table", "csv"):
+            fail("--excel writes CSV; leave out --format or give --format csv")
+        fmt = "csv"
+        click.echo("\ufeff", nl=False)  # the UTF-8 BOM: Excel then reads 中文 right
     if fmt != "table":
-        first = shown[0] if shown else next(projections.page("payroll", **selection), None)
-        emit(shown, fmt, list(first) if first else [], "Payroll")
+        ordered = ({c: row.get(c) for c in PAYROLL_COLUMNS} for row in shown)
+        emit(ordered, fmt, list(PAYROLL_COLUMNS), "Payroll")
         return
     print_table(
         out,

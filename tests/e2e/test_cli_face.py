@@ -164,3 +164,14 @@ def test_at_80_columns_every_id_and_amount_is_whole(db: Path, command: tuple[str
             if isinstance(value, str) and value:
                 shown = value[:8] if key == "sanction_id" else value
                 assert re.search(rf"(^|\s){re.escape(shown)}(\s|$)", text, re.M), (key, shown)
+
+
+def test_payroll_csv_has_the_documented_columns_true_false_and_an_excel_bom(db: Path) -> None:
+    header, first, *_ = ok(db, "payroll", "--format", "csv", "--limit", "2").splitlines()
+    assert header == "employee_id,month,wage,cap,due,deducted,carried,refunded,bonuses,closed"
+    assert first.endswith((",true", ",false"))
+    excel = ok(db, "payroll", "--excel", "--limit", "2")
+    assert excel.startswith("\ufeffemployee_id,month,")
+    assert excel[1:] == ok(db, "payroll", "--format", "csv", "--limit", "2")
+    refused = ledger(db, "payroll", "--excel", "--format", "json")
+    assert refused.returncode == 2 and "--excel" in refused.stderr

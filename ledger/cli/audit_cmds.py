@@ -164,10 +164,15 @@ def replay_cmd(state: LedgerContext, period: str, rulebook_file: str | None, fmt
         for k, v in totals["money"].items()
     )
     out.print(
-        f"{totals['employees_differing']} employees differ: {totals['added']} added, "
+        f"{_employees(totals['employees_differing'])}: {totals['added']} added, "
         f"{totals['removed']} removed, {totals['changed']} changed amounts, "
         f"{totals['grades_changed']} grades; money {money}"
     )
+
+
+def _employees(count: int) -> str:
+    """``1 employee differs``, ``3 employees differ``."""
+    return f"{count:,} employee differs" if count == 1 else f"{count:,} employees differ"
 
 
 @click.command(name="export")

@@ -443,3 +443,29 @@ def _rekey(record: Record, writer: int, prefix: str) -> Record:
         if key in data:
             data[key] = prefix + data[key]
     return record
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python bench/datagen.py --events N --employees N --out FILE [--seed S] [--ids v4|v7]``."""
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        description="Write a deterministic synthetic 2026Q3 as JSON Lines (ledger import FILE)."
+    )
+    parser.add_argument("--events", type=int, required=True, help="lines to write")
+    parser.add_argument("--employees", type=int, required=True, help="head count")
+    parser.add_argument("--out", type=Path, required=True, help="the .jsonl file to write")
+    parser.add_argument("--seed", type=int, default=20260701, help="same seed, same bytes")
+    parser.add_argument("--ids", choices=["v4", "v7"], default="v4", help="event id kind")
+    args = parser.parse_args(argv)
+    if args.employees < 1 or args.events < args.employees:
+        parser.error("--employees must be at least 1 and --events at least --employees")
+    quarter = generate(
+        args.out, events=args.events, employees=args.employees, seed=args.seed, ids=args.ids
+    )
+    print(f"wrote {quarter.events:,} events for {quarter.employees:,} employees to {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

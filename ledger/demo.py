@@ -761,11 +761,13 @@ def _report(
     cards = {e: scorecard(employee_view(ledger, e), quarter) for e in sorted(ledger.employees())}
     voided = [s for s in sanctions if s.voided]
     grades = _recorded_grades(ledger, quarter)
-    console.rule(f"[bold]ledger demo[/] · {quarter.label} · {len(cards)} employees · seed {seed}")
+    console.rule(
+        f"[bold]ledger demo[/] · {quarter.label} · {len(cards):,} employees · seed {seed}"
+    )
     console.print(
-        f"{facts:,} observations of {len(cards)} employees recorded into {escape(path)} "
+        f"{facts:,} observations of {len(cards):,} employees recorded into {escape(path)} "
         f"({ledger.store.head():,} events with the rulebook and the ledger's own). The ledger "
-        f"derived {len(sanctions)} consequences ({len(voided)} voided by corrections recorded "
+        f"derived {len(sanctions):,} consequences ({len(voided):,} voided by corrections recorded "
         f"later) and {len(grades)} quarterly grades."
     )
     _departments(console, ledger, quarter, list(cards.values()))
@@ -806,7 +808,7 @@ def _departments(console: Console, ledger: Ledger, quarter: Period, cards: list[
             f"{d.department} {_NAMES_ZH.get(d.department, '')}",
             str(d.employees),
             *(str(d.distribution[level]) for level in levels),
-            f"{d.quota}" + (f" [yellow]+{d.excess}[/]" if d.excess else ""),
+            f"{d.quota}" + (f" [yellow]({d.excess} over)[/]" if d.excess else ""),
             *(format(m, "f") for m in (d.fines_total, d.compensation_total, d.bonuses_total)),
         )
     console.print(table)

@@ -10,10 +10,20 @@ escalation continued), and whether the hash chain links of all those events veri
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
+from ledger.audit.wording import (
+    GRACE_TYPES,
+    fact_sentence,
+    is_reward,
+    kind_label,
+    money,
+)
 from ledger.errors import NotFoundError
 from ledger.events import AppealDecided, AppealFiled, event_to_wire
 from ledger.policies.common import zh
@@ -22,8 +32,14 @@ from ledger.store import Recorded
 
 if TYPE_CHECKING:
     from ledger.app import Ledger
+    from ledger.policies.rulebook import AdoptedRulebook
 
 __all__ = ["Explanation", "explain"]
+
+
+def _number(value: Any) -> str:
+    """``6``, ``5.5``: a decimal without trailing zeros."""
+    return "—" if value is None else f"{Decimal(str(value)).normalize():f}"
 
 
 def _fact(recorded: Recorded) -> dict[str, Any]:
@@ -41,6 +57,8 @@ class Explanation:
     """An explanation as data; render it with :meth:`to_json`, :meth:`text`, :meth:`markdown`."""
 
     data: dict[str, Any]
+    facts: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    """The wire form of every fact the basis counted, by event id (for the text forms)."""
 
     def to_json(self) -> dict[str, Any]:
         """The stable JSON shape (DESIGN.md §9)."""
@@ -54,32 +72,40 @@ class Explanation:
             return f"## {title}" if markdown else f"\n{title}\n" + "-" * len(title)
 
         bullet = "- " if markdown else "  "
-        amount = f" {s['amount']} CNY" if s["amount"] else ""
+        amount = f" {money(s['amount'])}" if s["amount"] else ""
+        number = "reward 奖励编号" if is_reward(s["kind"]) else "consequence 处分编号"
         lines = [
             ("# " if markdown else "")
-            + f"{zh(s['kind'])} {s['kind']}{amount} — {s['employee_id']}",
-            f"{bullet}consequence 处分编号: {s['sanction_id']}",
+            + f"{zh(s['kind'])} {kind_label(s['kind'], 'en')}{amount} — {s['employee_id']}",
+            f"{bullet}{number}: {s['sanction_id']}",
             f"{bullet}status 状态: {s['status']}",
             f"{bullet}issued 生效: {s['issued_at']}"
             + (f"; live until 有效期至 {s['expires_at']}" if s["expires_at"] else ""),
-            h("Why 原因"),
-            f"{bullet}{basis['summary']}",
         ]
+        for extra in d.get("attached", []):
+            lines.append(
+                f"{bullet}with it 附带: {zh(extra['kind'])} {kind_label(extra['kind'], 'en')}"
+                + (f" {money(extra['amount'])}" if extra["amount"] else "")
+                + f" ({extra['status']}; {extra['sanction_id']})"
+                + (
+                    ", deducted from pay within the legal cap 按月从工资中扣除，不超过法定上限"
+                    if extra["kind"] == "fine"
+                    else ""
+                )
+            )
+        lines += [h("Why 原因"), f"{bullet}{basis['summary']}"]
         if basis.get("summary_zh"):
             lines.append(f"{bullet}{basis['summary_zh']}")
         if basis.get("threshold") is not None:
             previous = basis.get("previous")
-            moved = "" if previous is None else f"{previous} -> "
+            moved = "" if previous is None else f"{_number(previous)} -> "
             lines.append(
-                f"{bullet}{basis.get('counter')}: {moved}{basis.get('value')}"
-                f" (threshold 阈值 {basis['threshold']}; window 窗口 "
+                f"{bullet}{basis.get('counter')}: {moved}{_number(basis.get('value'))}"
+                f" (threshold 阈值 {_number(basis['threshold'])}; window 窗口 "
                 f"{basis.get('window_start') or '-'} .. {basis.get('window_end') or '-'})"
             )
         for counted in basis.get("counted", []):
-            lines.append(
-                f"{bullet}counted 计入: {counted['type']} at {counted['occurred_at']} "
-                f"-> {counted['value']} ({counted['event_id']})"
-            )
+            lines.append(f"{bullet}{self._counted(counted)}")
         for dep in d["depends_on"]:
             lines.append(
                 f"{bullet}continues 延续: {dep['kind']} {dep['sanction_id']} ({dep['rule_id']})"
@@ -89,7 +115,7 @@ class Explanation:
             f"{bullet}{rule['rule_id']} v{rule['version']}: {rule['title']}",
         ]
         for clause in rule["clauses"]:
-            lines.append(f"{bullet}{clause['seed']} {clause['section']}: 「{clause['text']}」")
+            lines.append(f"{bullet}《{clause['title']}》{clause['section']}：「{clause['text']}」")
             lines.append(f"{bullet}  ({clause['gloss']})")
         lines += [
             h("Rulebook 制度版本"),
@@ -101,9 +127,10 @@ class Explanation:
         for fact in d["caused_by"]:
             evidence = ", ".join(fact.get("evidence", [])) or "none"
             lines.append(
-                f"{bullet}{fact['type']} {fact['data']} — occurred 发生 {fact['occurred_at']}, "
-                f"recorded 记录 {fact['recorded_at']} by {fact['recorded_by']}; evidence 证据: "
-                f"{evidence}; position {fact['position']}"
+                f"{bullet}{fact_sentence(fact['type'], fact['data'], 'en')} "
+                f"({fact_sentence(fact['type'], fact['data'], 'zh')}) — {fact['type']}, "
+                f"occurred 发生 {fact['occurred_at']}, recorded 记录 {fact['recorded_at']} "
+                f"by {fact['recorded_by']}; evidence 证据: {evidence}; position {fact['position']}"
             )
         lines.append(h("History 经过"))
         for step in d["history"]:
@@ -112,9 +139,29 @@ class Explanation:
                 f"{bullet}{step['what']} at {step['occurred_at']} "
                 f"(recorded {step['recorded_at']} by {step['recorded_by']}){reason}"
             )
+        appeal = d.get("appeal")
+        if appeal:
+            lines += [
+                h("Appeal 申诉"),
+                f"{bullet}to 向 {appeal['to_en']} ({appeal['to_zh']}) by 截止 "
+                f"{appeal['deadline']}: {appeal['how_en']}",
+            ]
         verified = "yes 是" if d["chain_verified"] else "NO 否 — the record was altered"
         lines += [h("Integrity 完整性"), f"{bullet}hash chain links verify 哈希链校验: {verified}"]
         return lines
+
+    def _counted(self, counted: Mapping[str, Any]) -> str:
+        """A fact a counter read; one worth nothing is shown as not counted, and why."""
+        value = Decimal(str(counted["value"]))
+        known = self.facts.get(counted["event_id"])
+        what = f" — {fact_sentence(counted['type'], known['data'], 'en')}" if known else ""
+        head = f"{counted['type']} at {counted['occurred_at']}{what}"
+        if value == 0:
+            grace = counted["type"] in GRACE_TYPES
+            why = ", within the grace period 宽限期内" if grace else ""
+            return f"not counted 不计入: {head}{why} ({counted['event_id']})"
+        unit = f" {counted['note']}" if counted.get("note") else ""
+        return f"counted 计入: {head}: {_number(value)}{unit} ({counted['event_id']})"
 
     def text(self) -> str:
         """Plain text with Chinese terms beside English ones."""
@@ -182,9 +229,16 @@ def explain(ledger: Ledger, sanction_id: UUID) -> Explanation:
         if d in registry
     ]
     info = next((i for i in DEFAULT_RULES.infos() if i.rule_id == issued.rule_id), None)
-    clauses = [
-        {"seed": c.seed, "section": c.section, "text": c.text, "gloss": c.gloss}
-        for c in (info.clauses if info else ())
+    clauses = [c.as_json() for c in (info.clauses if info else ())]
+    attached = [
+        {
+            "sanction_id": str(other.issued.sanction_id),
+            "kind": other.issued.kind,
+            "amount": None if other.issued.amount is None else format(other.issued.amount, "f"),
+            "status": other.status(ledger.now()),
+        }
+        for other in registry.values()
+        if other.issued.attached_to == issued.sanction_id
     ]
     adopted = next(
         (a for a in ledger.rulebooks().versions if a.sha256 == issued.rulebook_sha256), None
@@ -220,6 +274,25 @@ def explain(ledger: Ledger, sanction_id: UUID) -> Explanation:
         "basis": issued.basis.model_dump(mode="json"),
         "depends_on": depends,
         "history": history,
+        "attached": attached,
+        "appeal": _appeal(adopted, issued.effective_at) if adopted else None,
         "chain_verified": ledger.store.verify_links(positions),
     }
-    return Explanation(data)
+    counted_ids = {str(c.event_id) for c in issued.basis.counted}
+    counted_facts = {
+        str(r.event_id): event_to_wire(r.event) for r in stream if str(r.event_id) in counted_ids
+    }
+    return Explanation(data, counted_facts)
+
+
+def _appeal(adopted: AdoptedRulebook, issued_at: datetime) -> dict[str, Any]:
+    """Where, how and by when the consequence is appealed (the rulebook's ``[appeals]``)."""
+    settings = adopted.rulebook.appeals
+    return {
+        "window_days": settings.window_days,
+        "deadline": (issued_at + timedelta(days=settings.window_days)).isoformat(),
+        "to_zh": settings.to_zh,
+        "to_en": settings.to_en,
+        "how_zh": settings.how_zh,
+        "how_en": settings.how_en,
+    }

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
+from uuid import UUID
 
 import click
 from rich.console import Console
@@ -98,6 +99,16 @@ def fail(message: str, code: int = EXIT_USAGE) -> None:
     sys.exit(code)
 
 
+def find_sanction(ledger: Ledger, prefix: str) -> UUID:
+    """The consequence whose id is ``prefix`` or starts with it; exit 2 if none or several."""
+    matches = [found for found, _ in ledger.store.find_sanctions(prefix)]
+    if not matches:
+        fail(f"no consequence with id {prefix!r}; see `ledger sanctions`")
+    if len(matches) > 1:
+        fail(f"id prefix {prefix!r} is ambiguous ({len(matches)} consequences); give more")
+    return UUID(str(matches[0]))
+
+
 def handles_errors(fn: Callable[P, R]) -> Callable[P, R]:
     """Turn ledger errors into a message on standard error and exit code 2."""
 
@@ -150,6 +161,7 @@ def main(argv: list[str] | None = None) -> Any:
         copy_cmds,
         demo_cmd,
         feed_cmds,
+        notice_cmd,
         policy_cmds,
         projection_cmds,
         readmodel_cmds,
@@ -165,6 +177,7 @@ def main(argv: list[str] | None = None) -> Any:
         copy_cmds.register(cli)
         feed_cmds.register(cli)
         demo_cmd.register(cli)
+        notice_cmd.register(cli)
     try:
         return cli.main(args=argv, prog_name="ledger")
     except Exception as exc:  # the last guard: no traceback reaches a user

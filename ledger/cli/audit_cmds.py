@@ -5,14 +5,21 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from uuid import UUID
 
 import click
-from rich.progress import Progress
 
 from ledger.audit import explain, replay, verify
 from ledger.audit.bundle import export_bundle, verify_bundle
-from ledger.cli import EXIT_PROBLEM, LedgerContext, err, fail, handles_errors, out
+from ledger.cli import (
+    EXIT_PROBLEM,
+    LedgerContext,
+    err,
+    fail,
+    find_sanction,
+    handles_errors,
+    out,
+)
+from ledger.cli.progress import progress
 from ledger.cli.tables import Column, print_table
 from ledger.timeutil import Period
 
@@ -35,12 +42,7 @@ def explain_cmd(state: LedgerContext, sanction_id: str, fmt: str) -> None:
       ledger explain 85c72d09-6541-5866-87bc-bd515b477bf3 --format json
     """
     ledger = state.open()
-    matches = [found for found, _ in ledger.store.find_sanctions(sanction_id)]
-    if not matches:
-        fail(f"no consequence with id {sanction_id!r}; see `ledger sanctions`")
-    if len(matches) > 1:
-        fail(f"id prefix {sanction_id!r} is ambiguous ({len(matches)} consequences); give more")
-    explanation = explain(ledger, UUID(str(matches[0])))
+    explanation = explain(ledger, find_sanction(ledger, sanction_id))
     if fmt == "json":
         click.echo(json.dumps(explanation.to_json(), ensure_ascii=False, indent=2))
     elif fmt == "markdown":
@@ -63,8 +65,7 @@ def verify_cmd(state: LedgerContext, fmt: str) -> None:
       ledger verify && echo intact
     """
     ledger = state.open()
-    with Progress(console=err, transient=True, disable=not sys.stderr.isatty()) as bar:
-        bar.add_task("verifying", total=None)
+    with progress(err, "verifying: the chain, then every employee re-derived"):
         report = verify(ledger)
     if fmt == "json":
         click.echo(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
@@ -110,7 +111,8 @@ def replay_cmd(state: LedgerContext, period: str, rulebook_file: str | None, fmt
             document = Path(rulebook_file).read_text(encoding="utf-8")
         except OSError as exc:
             fail(f"{rulebook_file}: cannot read: {exc.strerror}")
-    report = replay(ledger, Period.parse(period), document)
+    with progress(err, f"replaying {period}"):
+        report = replay(ledger, Period.parse(period), document)
     data = report.to_json()
     if fmt == "json":
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
@@ -162,10 +164,15 @@ def replay_cmd(state: LedgerContext, period: str, rulebook_file: str | None, fmt
         for k, v in totals["money"].items()
     )
     out.print(
-        f"{totals['employees_differing']} employees differ: {totals['added']} added, "
+        f"{_employees(totals['employees_differing'])}: {totals['added']} added, "
         f"{totals['removed']} removed, {totals['changed']} changed amounts, "
         f"{totals['grades_changed']} grades; money {money}"
     )
+
+
+def _employees(count: int) -> str:
+    """``1 employee differs``, ``3 employees differ``."""
+    return f"{count:,} employee differs" if count == 1 else f"{count:,} employees differ"
 
 
 @click.command(name="export")
@@ -187,7 +194,8 @@ def export_cmd(state: LedgerContext, period: str, out_dir: str) -> None:
       ledger export --period 2026Q3 --out audit-2026Q3
     """
     ledger = state.open()
-    chain = export_bundle(ledger, Period.parse(period), Path(out_dir))
+    with progress(err, f"exporting {period}"):
+        chain = export_bundle(ledger, Period.parse(period), Path(out_dir))
     out.print(
         f"exported {chain['events']} events of {len(chain['employees'])} employees to {out_dir} "
         f"(chain head {chain['head_position']} {chain['head_hash'][:16]}...)"

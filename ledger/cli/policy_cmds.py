@@ -12,7 +12,8 @@ from typing import Any
 import click
 from rich.table import Table
 
-from ledger.cli import LedgerContext, fail, handles_errors, out
+from ledger.cli import LedgerContext, err, fail, handles_errors, out
+from ledger.cli.progress import progress
 from ledger.cli.tables import Column, Window, paging_options, print_table
 from ledger.policies.engine import DEFAULT_RULES, PARAMETER_SECTIONS
 from ledger.policies.status import SanctionState
@@ -110,6 +111,8 @@ def _short(value: Any) -> str:
 
 
 def _cell(value: Any) -> Any:
+    if isinstance(value, bool):
+        return "true" if value else "false"  # as JSON says it, not Python's True/False
     if isinstance(value, list):
         return ";".join(
             f"{v['what']}@{v['recorded_at']}" if isinstance(v, dict) else str(v) for v in value
@@ -134,7 +137,8 @@ def tick(state: LedgerContext, now: str | None) -> None:
     """
     ledger = state.open(write=True)
     moment = parse_instant(now, what="--now") if now else None
-    report = ledger.tick(moment)
+    with progress(err, "ticking: deadlines, payroll months, grades"):
+        report = ledger.tick(moment)
     out.print(
         f"ticked to {report.now.isoformat()}: {report.employees} employees checked, "
         f"{report.derived} derived events recorded"
@@ -240,8 +244,10 @@ def rules(state: LedgerContext, fmt: str) -> None:
                 "title": info.title,
                 "outcomes": list(info.outcomes),
                 "clause": clause.text if clause else None,
-                "seed": clause.seed if clause else None,
+                "regulation": clause.title if clause else None,
                 "section": clause.section if clause else None,
+                "seed": clause.seed if clause else None,
+                "clauses": [c.as_json() for c in info.clauses],
                 "rulebook": f"{adopted.rulebook.id} v{adopted.rulebook.version}"
                 if adopted
                 else None,
@@ -268,7 +274,7 @@ def rules(state: LedgerContext, fmt: str) -> None:
                 f"{name}: " + ", ".join(f"{k}={_short(v)}" for k, v in values.items())
                 for name, values in row["parameters"].items()
             ),
-            f"{row['section']}: {row['clause']}" if row["clause"] else "",
+            f"《{row['regulation']}》{row['section']}：{row['clause']}" if row["clause"] else "",
         )
     out.print(table)
 

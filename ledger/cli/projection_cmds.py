@@ -193,8 +193,8 @@ def _print_departments(summaries: tuple[DepartmentSummary, ...]) -> None:
     for s in summaries:
         if s.over_quota and not s.calibrated:
             out.print(
-                f"[yellow]{s.department}[/]: {s.distribution['excellent']} excellent over a quota "
-                f"of {s.quota}; run with --calibrate to demote the {s.excess} lowest"
+                f"[yellow]{s.department}[/]: {s.distribution['excellent']} excellent, quota "
+                f"{s.quota}; --calibrate demotes the {s.excess} lowest"
             )
         for c in s.calibrated:
             out.print(f"[yellow]calibrated[/] {c.employee_id}: excellent -> good. {c.reason}")

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Any
 
 import click
-from rich.progress import Progress
 
-from ledger.cli import LedgerContext, err, handles_errors, out
+from ledger.cli import LedgerContext, err, fail, handles_errors, out
 from ledger.cli.policy_cmds import FORMATS, emit
+from ledger.cli.progress import progress
 from ledger.cli.tables import Column, Window, paging_options, print_table
 from ledger.projections.listings import (
     ComplaintBoard,
@@ -42,6 +41,11 @@ PAYROLL_COLUMNS = (
 @click.option("--employee", "-e", help="Only this employee.")
 @click.option("--period", "-p", help="Only months within 2026Q3, 2026-07 or 2026.")
 @click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
+@click.option(
+    "--excel",
+    is_flag=True,
+    help="CSV for spreadsheets: starts with a UTF-8 byte order mark (implies --format csv).",
+)
 @paging_options
 @click.pass_obj
 @handles_errors
@@ -50,6 +54,7 @@ def payroll(
     employee: str | None,
     period: str | None,
     fmt: str,
+    excel: bool,
     limit: int | None,
     offset: int,
 ) -> None:
@@ -57,13 +62,15 @@ def payroll(
 
     Deductions are capped at 20 % of the wage and never below the minimum wage
     (工资支付暂行规定 第16条); months the last tick passed are closed and never recomputed.
-    Rows come by month, then employee; --offset and --limit page through them.
+    Rows come by month, then employee; --offset and --limit page through them. JSON and
+    CSV columns come in the table's order; CSV writes true/false for closed.
 
     \b
     Examples:
       ledger payroll --period 2026Q3
       ledger payroll -e E1001 --format json
       ledger payroll --period 2026Q3 --limit 100
+      ledger payroll --period 2026Q3 --excel > payroll.csv
     """
     ledger = state.open()
     chosen = Period.parse(period) if period else None
@@ -77,9 +84,14 @@ def payroll(
         projections.page("payroll", **selection, offset=window.offset, limit=window.limit)
     )
     total = projections.count("payroll", **selection)
+    if excel:
+        if fmt not in ("table", "csv"):
+            fail("--excel writes CSV; leave out --format or give --format csv")
+        fmt = "csv"
+        click.echo("\ufeff", nl=False)  # the UTF-8 BOM: Excel then reads 中文 right
     if fmt != "table":
-        first = shown[0] if shown else next(projections.page("payroll", **selection), None)
-        emit(shown, fmt, list(first) if first else [], "Payroll")
+        ordered = ({c: row.get(c) for c in PAYROLL_COLUMNS} for row in shown)
+        emit(ordered, fmt, list(PAYROLL_COLUMNS), "Payroll")
         return
     print_table(
         out,
@@ -109,27 +121,30 @@ def rebuild(state: LedgerContext, name: str | None) -> None:
     ledger = state.open(write=True)
     projections = Projections(ledger)
     names = [name] if name else sorted(projections.registry)
-    with Progress(console=err, transient=True, disable=not sys.stderr.isatty()) as bar:
-        bar.add_task(f"rebuilding {', '.join(names)}", total=None)
+    with progress(err, f"rebuilding {', '.join(names)}"):
         count = projections.rebuild(name)
     for each in names:
         out.print(f"rebuilt {each}: {count} employees, checkpoint {ledger.store.head()}")
     if name is None:  # and the listings' read models
-        folded = SanctionRegister(ledger).rebuild()
+        with progress(err, "rebuilding the sanction register"):
+            folded = SanctionRegister(ledger).rebuild()
         out.print(f"rebuilt sanctions: {folded} events, checkpoint {ledger.store.head()}")
         years = range(2000, ledger.now().year + 2)
         quarters = [Period.parse(f"{y}Q{n}") for y in years for n in range(1, 5)]
         for cards in quarters_with_cards(ledger, quarters):
-            done = cards.rebuild()
+            with progress(err, f"rebuilding {cards.model.name}"):
+                done = cards.rebuild()
             out.print(f"rebuilt {cards.model.name}: {done} employees")
-        handlers = ComplaintBoard(ledger).rebuild()
+        with progress(err, "rebuilding the complaint board"):
+            handlers = ComplaintBoard(ledger).rebuild()
         out.print(f"rebuilt complaints: {handlers} handlers, checkpoint {ledger.store.head()}")
         from ledger.report import report_models
 
         months = [Period.parse(f"{y}-{m:02d}") for y in years for m in range(1, 13)]
         periods = [*(Period.parse(str(y)) for y in years), *quarters, *months]
         for rows in report_models(ledger, periods):
-            done = rows.rebuild()
+            with progress(err, f"rebuilding {rows.model.name}"):
+                done = rows.rebuild()
             out.print(f"rebuilt {rows.model.name}: {done} employees")
 
 
@@ -154,7 +169,8 @@ def report(state: LedgerContext, period: str, out_file: str) -> None:
     from ledger.report import build_report
 
     ledger = state.open()
-    html = build_report(ledger, Period.parse(period))
+    with progress(err, f"building the report of {period}"):
+        html = build_report(ledger, Period.parse(period))
     Path(out_file).write_text(html, encoding="utf-8")
     out.print(f"wrote {out_file} ({len(html) // 1024} KiB)")
 

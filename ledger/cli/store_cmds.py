@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import sys
 
 import click
 import orjson
-from rich.progress import Progress
 
 from ledger.cli import LedgerContext, err, fail, handles_errors, out
+from ledger.cli.progress import progress
 from ledger.errors import ValidationFailed
 from ledger.events import EVENT_TYPES, OBSERVATION_TYPES, Event, parse_event
 from ledger.policies.rulebook import Rulebook
@@ -130,15 +129,29 @@ def import_(state: LedgerContext, file: str, fmt: str | None) -> None:
       ledger import badge.csv --format csv
     """
     ledger = state.open(write=True)
-    show = sys.stderr.isatty()
-    with Progress(console=err, transient=True, disable=not show) as bar:
-        task = bar.add_task("importing", total=None)
-        report = ledger.import_file(
-            file,
-            fmt=fmt,  # type: ignore[arg-type]
-            progress=lambda line: bar.update(task, completed=line),
-        )
+    with progress(err, "importing: checking", total=_lines(file), counted=True) as step:
+        seen = [0]
+
+        def moved(line: int) -> None:
+            # The file is read twice: checked whole, then recorded (the count starts again).
+            if line < seen[0]:
+                step.describe("importing: recording and reconciling")
+            seen[0] = line
+            step(line)
+
+        report = ledger.import_file(file, fmt=fmt, progress=moved)  # type: ignore[arg-type]
     out.print(f"appended {report.appended}, already present {report.already_present}, rejected 0")
+
+
+def _lines(file: str) -> int | None:
+    """The lines of ``file`` (for the progress bar's total), when on a terminal and a file."""
+    if not err.is_terminal or file == "-":
+        return None
+    try:
+        with open(file, "rb") as handle:
+            return sum(chunk.count(b"\n") for chunk in iter(lambda: handle.read(1 << 20), b""))
+    except OSError:
+        return None  # the import reports it
 
 
 @click.command()

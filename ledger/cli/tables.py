@@ -12,8 +12,9 @@ width, the columns marked ``shrink`` are narrowed in their order (1 first) down 
 that keeps their header whole: ``"ellipsis"`` columns are cut with ``…``, ``"wrap"``
 columns wrap onto more lines at spaces. Columns without ``shrink`` (ids, money, numbers)
 are never cut; if the table still does not fit, the borders are dropped for a compact
-layout (columns two spaces apart, then one), and past that the lines are left longer than
-the width rather than anything cut.
+layout (columns two spaces apart, then one), and past that each row is printed as a
+stacked record (one ``header  value`` line per column, values wrapped at spaces), so no
+line is longer than the width and no column, id or amount disappears.
 
 Paging (:func:`paging_options`, :class:`Window`) is shared by the listing commands:
 ``--limit`` and ``--offset`` apply after sorting, in every format, and the table says in a
@@ -309,6 +310,9 @@ def render_table(
         return
     widths, gap = _layout(columns, natural, clean, width)
     boxed = gap == 0
+    if sum(widths) + gap * (len(widths) - 1) > width:
+        _stacked(columns, clean, heading, notes, width, write, box.bottom[1])
+        return
     if heading is not None:  # centred over the table, as rich does
         span = sum(widths) + (3 * len(widths) + 1 if boxed else gap * (len(widths) - 1))
         indent = " " * max((span - cell_width(heading)) // 2, 0)
@@ -360,6 +364,36 @@ def render_table(
         write(_rule(box.bottom, widths) + "\n")
     for line in notes:
         write(f"{line}\n")
+
+
+def _stacked(
+    columns: Sequence[Column],
+    rows: Sequence[Sequence[str]],
+    heading: str | None,
+    notes: Sequence[str],
+    width: int,
+    write: Callable[[str], object],
+    line: str,
+) -> None:
+    """Rows as records, one ``header  value`` line per column, for a table that cannot fit
+    ``width`` side by side. Values wrap at spaces; an empty value is left out."""
+    label = max(cell_width(c.header) for c in columns)
+    room = max(width - label - 2, 10)
+    pending: list[str] = [] if heading is None else [heading]
+    for row in rows:
+        pending.append(line * min(width, 40))
+        for column, cell in zip(columns, row, strict=True):
+            if not cell:
+                continue
+            parts = [part for text in cell.split("\n") for part in wrap(text, room)]
+            pending.append(_fit(column.header, label, "left") + "  " + parts[0])
+            pending += [" " * (label + 2) + part for part in parts[1:]]
+        if len(pending) >= 1024:
+            write("\n".join(pending) + "\n")
+            pending.clear()
+    pending += notes
+    if pending:
+        write("\n".join(pending) + "\n")
 
 
 def print_table(

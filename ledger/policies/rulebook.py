@@ -227,7 +227,26 @@ class Grade(_Section):
 
 
 class Appeals(_Section):
+    """How a consequence is appealed (申诉): within ``window_days`` of its issue, to whom and
+    how. The route is shown on every notice (``ledger notice``); the defaults apply to a
+    rulebook written before these keys existed."""
+
     window_days: Count
+    to_zh: str = Field(default="人力资源部", min_length=1, max_length=200)
+    to_en: str = Field(default="the Human Resources department", min_length=1, max_length=200)
+    how_zh: str = Field(
+        default="提交书面申诉书，写明处分编号、申诉理由，并附上相关证据",
+        min_length=1,
+        max_length=1000,
+    )
+    how_en: str = Field(
+        default=(
+            "hand in a written appeal stating the notice number and your grounds, with any "
+            "evidence"
+        ),
+        min_length=1,
+        max_length=1000,
+    )
 
 
 class Promotion(_Section):

@@ -251,6 +251,7 @@ def test_the_markdown_form_has_headings(quarter: Quarter) -> None:
         "## Rulebook 制度版本",
         "## Facts 事实",
         "## History 经过",
+        "## Appeal 申诉",
         "## Integrity 完整性",
     ]
     assert all(line.startswith(("#", "- ")) for line in lines if line)

@@ -1,0 +1,1 @@
+"""Data: the regulation clauses the rules cite (``clauses.json``; ``ledger.policies.clauses``)."""

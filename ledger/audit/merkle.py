@@ -25,7 +25,7 @@ proof at 1M events reads a few thousand rows (``bench/RESULTS.md``).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Protocol
 
 __all__ = [
@@ -40,6 +40,7 @@ __all__ = [
     "node_hash",
     "root_of",
     "split",
+    "streamed_root",
     "verify_consistency",
     "verify_inclusion",
 ]
@@ -94,6 +95,26 @@ def root_of(hashes: Sequence[bytes]) -> bytes:
             paired.append(level[-1])
         level = paired
     return level[0]
+
+
+def streamed_root(leaves: Iterable[bytes]) -> tuple[int, bytes]:
+    """``(count, MTH)`` of leaf hashes given in order, holding one hash per level: the
+    complete subtrees so far (the binary digits of the count), folded right to left."""
+    stack: list[tuple[int, bytes]] = []
+    count = 0
+    for leaf in leaves:
+        count += 1
+        size, node = 1, leaf
+        while stack and stack[-1][0] == size:
+            node = node_hash(stack.pop()[1], node)
+            size *= 2
+        stack.append((size, node))
+    if not stack:
+        return 0, EMPTY_ROOT
+    root = stack[-1][1]
+    for _, node in reversed(stack[:-1]):
+        root = node_hash(node, root)
+    return count, root
 
 
 class SubtreeSource(Protocol):

@@ -19,13 +19,7 @@ from uuid import UUID
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
-from ledger.audit.checkpoint import (
-    CheckpointMismatch,
-    ledger_origin,
-    log_tree,
-    open_checkpoint,
-    parse_checkpoint,
-)
+from ledger.audit.checkpoints import CheckpointMismatch, matching_tree, open_checkpoint
 from ledger.audit.merkle import leaf_entry, leaf_hash, verify_inclusion
 from ledger.audit.note import NoteError, PublicKey
 from ledger.errors import NotFoundError
@@ -145,20 +139,9 @@ def prove(ledger: Ledger, sanction_id: UUID, note: str) -> Receipt:
             extend it.
         NotFoundError: no such consequence in the events the checkpoint covers.
     """
-    stated = parse_checkpoint(note)
     store = ledger.store
-    origin = ledger_origin(store)
-    if stated.origin != origin:
-        raise CheckpointMismatch(f"the checkpoint is of {stated.origin}, this ledger is {origin}")
-    if stated.size > store.head():
-        raise CheckpointMismatch(
-            f"the checkpoint covers {stated.size} events, the log has {store.head()}"
-        )
-    tree = log_tree(store, stated.size)
-    if tree.root() != stated.root:
-        raise CheckpointMismatch(
-            "this log does not extend the checkpoint (run `ledger verify --checkpoint`)"
-        )
+    stated, tree = matching_tree(store, note)
+    origin = stated.origin
     employees = [e for found, e in store.find_sanctions(str(sanction_id)) if found == sanction_id]
     if not employees:
         raise NotFoundError(f"no consequence {sanction_id} is recorded")

@@ -152,6 +152,7 @@ def main(argv: list[str] | None = None) -> Any:
         feed_cmds,
         policy_cmds,
         projection_cmds,
+        proof_cmds,
         readmodel_cmds,
         store_cmds,
     )
@@ -165,6 +166,7 @@ def main(argv: list[str] | None = None) -> Any:
         copy_cmds.register(cli)
         feed_cmds.register(cli)
         demo_cmd.register(cli)
+        proof_cmds.register(cli)
     try:
         return cli.main(args=argv, prog_name="ledger")
     except Exception as exc:  # the last guard: no traceback reaches a user

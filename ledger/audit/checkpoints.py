@@ -54,6 +54,7 @@ __all__ = [
     "checkpoint",
     "ledger_origin",
     "log_tree",
+    "matching_tree",
     "open_checkpoint",
     "parse_checkpoint",
     "read_note",
@@ -227,6 +228,30 @@ def log_tree(store: EventStore, size: int | None = None, *, cached: bool = True)
     want = size // BLOCK
     blocks = _cached_blocks(store, want) if cached else _blocks_from(store, 0, want * BLOCK)
     return BlockTree(size, blocks, lambda a, b: leaf_hashes(store, a, b))
+
+
+def matching_tree(store: EventStore, note: str) -> tuple[Checkpoint, BlockTree]:
+    """A checkpoint of this ledger (signature not checked) and the tree at its size, whose
+    root it must state: what proofs against it are made from.
+
+    Raises:
+        NoteError: ``note`` is not a checkpoint.
+        CheckpointMismatch: of another ledger, longer than the log, or another root.
+    """
+    stated = parse_checkpoint(note)
+    origin = ledger_origin(store)
+    if stated.origin != origin:
+        raise CheckpointMismatch(f"the checkpoint is of {stated.origin}, this ledger is {origin}")
+    if stated.size > store.head():
+        raise CheckpointMismatch(
+            f"the checkpoint covers {stated.size} events, the log has {store.head()}"
+        )
+    tree = log_tree(store, stated.size)
+    if tree.root() != stated.root:
+        raise CheckpointMismatch(
+            "this log does not extend the checkpoint (run `ledger verify --checkpoint`)"
+        )
+    return stated, tree
 
 
 # -- issuing ---------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from ledger.money import Money
 
 __all__ = [
     "DISCIPLINE_KINDS",
+    "INERT_LEDGER_TYPES",
     "Allocation",
     "Basis",
     "CheckpointIssued",
@@ -183,6 +184,11 @@ class CheckpointIssued(EventData):
     root_hash: str = Field(pattern=r"^[0-9a-f]{64}$")
     key_hash: str = Field(pattern=r"^[0-9a-f]{8}$")
     note: str = Field(min_length=1)
+
+
+INERT_LEDGER_TYPES = frozenset({CheckpointIssued.TYPE})
+"""Ledger-wide types that change no derivation or read model (a ``_ledger`` event of
+another type makes the stored projections recompute everyone)."""
 
 
 class GradeComponent(_Frozen):

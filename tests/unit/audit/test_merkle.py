@@ -20,6 +20,7 @@ from ledger.audit.merkle import (
     leaf_hash,
     node_hash,
     root_of,
+    streamed_root,
     verify_consistency,
     verify_inclusion,
 )
@@ -226,3 +227,9 @@ def test_bad_arguments() -> None:
     assert verify_consistency(0, 8, EMPTY_ROOT, bytes.fromhex(ROOTS[7]), [])
     assert not verify_consistency(0, 8, LEAVES[0], bytes.fromhex(ROOTS[7]), [])
     assert not verify_consistency(4, 8, bytes.fromhex(ROOTS[3]), bytes.fromhex(ROOTS[7]), [])
+
+
+@pytest.mark.parametrize("n", [0, 1, 2, 3, 7, 8, 9, 255, 256, 257, 1000])
+def test_the_streamed_root_is_the_trees(n: int) -> None:
+    leaves = synthetic(n)
+    assert streamed_root(iter(leaves)) == (n, mth(leaves))

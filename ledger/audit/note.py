@@ -170,7 +170,7 @@ def load_public_key(path: Path) -> PublicKey:
         if not isinstance(key, Ed25519PublicKey):
             raise UsageError(f"{path}: not an Ed25519 public key")
         return PublicKey(key)
-    parts = text.split("+")
+    parts = text.split("+", 2)  # the name has no "+", the base64 may
     try:
         if len(parts) != 3 or not _NAME.match(parts[0]):
             raise NoteError("three fields joined by +")

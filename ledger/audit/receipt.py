@@ -248,6 +248,10 @@ def _check_event(index: int, item: ReceiptEvent, receipt: Receipt, root: bytes) 
     position = record.get("position")
     if not isinstance(position, int) or isinstance(position, bool):
         return [f"{where}: record has no integer position"]
+    if not isinstance(record.get("employee_id"), str) or not isinstance(
+        record.get("occurred_at"), str
+    ):
+        return [f"{where}: record has no employee_id or occurred_at text"]
     try:
         actual = chain_hash(item.prev_hash, record)
         leaf = leaf_hash(leaf_entry(item.hash, record["employee_id"], record["occurred_at"]))

@@ -107,8 +107,8 @@ def receipt_schema() -> dict[str, Any]:
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": "https://conduct-ledger.invalid/schema/receipt.json",
-        "title": "conduct-ledger receipt",
         **Receipt.model_json_schema(mode="validation"),
+        "title": "conduct-ledger receipt",
     }
 
 

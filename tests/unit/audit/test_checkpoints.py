@@ -30,7 +30,7 @@ from ledger.audit.checkpoints import MERKLE
 from ledger.audit.merkle import BLOCK, root_of
 from ledger.audit.note import PublicKey
 from ledger.events import CheckpointIssued
-from ledger.testing import make
+from ledger.testing import make, rechain_sqlite
 
 
 @pytest.fixture(scope="module")
@@ -116,24 +116,6 @@ def _cut(conn: sqlite3.Connection, count: int) -> None:
     conn.execute("DELETE FROM streams WHERE version = 0")
 
 
-def _renumber(conn: sqlite3.Connection) -> None:
-    """Close the gaps in positions and versions left by deleted events, then re-hash."""
-    rows = conn.execute("SELECT position, stream_id FROM events ORDER BY position").fetchall()
-    versions: dict[int, int] = {}
-    for new, (old, stream) in enumerate(rows, start=1):
-        versions[stream] = versions.get(stream, 0) + 1
-        conn.execute(
-            "UPDATE events SET position = ?, version = ? WHERE position = ?",
-            (new, versions[stream], old),
-        )
-    conn.execute(
-        "UPDATE streams SET version = (SELECT count(*) FROM events e WHERE e.stream_id = "
-        "streams.id)"
-    )
-    conn.execute("DELETE FROM streams WHERE version = 0")
-    rehash_from(conn, 1)
-
-
 def _edit_phone_fact(conn: sqlite3.Connection) -> None:
     position, data = conn.execute(
         "SELECT position, data FROM events WHERE type = 'service.phone_answered'"
@@ -147,7 +129,7 @@ def _edit_phone_fact(conn: sqlite3.Connection) -> None:
 def _remove_stream(conn: sqlite3.Connection) -> None:
     stream = conn.execute("SELECT id FROM streams WHERE employee_id = 'E06'").fetchone()[0]
     conn.execute("DELETE FROM events WHERE stream_id = ?", (stream,))
-    _renumber(conn)
+    rechain_sqlite(conn)
 
 
 def _swap(conn: sqlite3.Connection) -> None:

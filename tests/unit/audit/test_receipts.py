@@ -128,7 +128,9 @@ def test_any_changed_byte_fails(
         field = data.draw(st.sampled_from(sorted(k for k, v in record.items() if v is not None)))
         original = record[field]
         record[field] = data.draw(
-            st.one_of(st.integers(), st.text(max_size=8), st.none()).filter(lambda v: v != original)
+            st.one_of(st.integers(-(2**53), 2**53), st.text(max_size=8), st.none()).filter(
+                lambda v: v != original
+            )
         )
     else:
         body, _, line = value["checkpoint"].rstrip("\n").rpartition("\n")

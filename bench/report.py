@@ -125,6 +125,14 @@ def _notes(row: Row) -> str:
         parts.append(f"differing employees {row['totals'].get('employees_differing')}")
     if row.get("workers_peak_rss_kb"):
         parts.append(f"workers' peak RSS {row['workers_peak_rss_kb'] / 1024:.0f} MB")
+    if "proofs" in row:
+        proofs = row["proofs"]
+        parts.append(
+            f"next checkpoint (+1,000 events, cache extended) {proofs['checkpoint_warm_s']:.2f} s"
+            f"; verify --checkpoint's tree and consistency proof {proofs['verify_tree_s']:.2f} s"
+            f"; inclusion proof p50 {_ms(proofs['inclusion']['p50_ms'])}, max "
+            f"{_ms(proofs['inclusion']['max_ms'])}"
+        )
     if row.get("server_cpu_seconds") is not None:
         parts.append(f"PostgreSQL server CPU {row['server_cpu_seconds']:.1f} s")
     return "; ".join(parts)

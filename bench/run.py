@@ -78,6 +78,12 @@ PLAN: tuple[Step, ...] = (
     Step("ledger-tick", "ledger-tick", "ledger tick (deadlines to 10-01 00:00)", "ledger", False),
     Step("ledger-rebuild", "ledger-rebuild", "full projection rebuild", "ledger", False),
     Step("ledger-replay", "ledger-replay", "replay 2026Q3 (adopted rulebook)", "ledger", False),
+    Step(
+        "proof-checkpoint",
+        "proof-checkpoint",
+        "ledger checkpoint of the whole log (first: every event hashed)",
+        "proof",
+    ),
     Step("latency-derive", "latency-derive", "derive(employee)", "ledger", False),
     Step("latency-scorecard", "latency-scorecard", "scorecard(view, 2026Q3)", "ledger", False),
     Step("latency-explain", "latency-explain", "explain(sanction)", "ledger", False),

@@ -270,6 +270,61 @@ def latency_explain(args: argparse.Namespace, timer: Timer) -> Result:
         return _latencies(ids, lambda sid: explain(ledger, sid).to_json(), args, timer)
 
 
+# -- proofs (issue 15) -----------------------------------------------------------------------
+
+
+def proof_checkpoint(args: argparse.Namespace, timer: Timer) -> Result:
+    """Signed checkpoints and proofs over the quarter's log (issue 15). The log is built by
+    validate + append (no rules, untimed: the cost depends on the number of events only).
+    Timed: the first checkpoint (every event hashed, the block cache written), the next one
+    after 1,000 more events (the cache extended), what ``verify --checkpoint`` adds (every
+    event hashed again, no cache, and a consistency proof), and ``log_tree`` + an inclusion
+    proof of a random event, as ``prove`` makes one per event of a receipt."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from ledger.audit import checkpoint, log_tree
+    from ledger.audit.merkle import verify_consistency, verify_inclusion
+    from ledger.testing import make
+
+    ledger_append(args, Timer())
+    key = Ed25519PrivateKey.generate()
+    with _open(args) as ledger:
+        store = ledger.store
+        with timer.measure():
+            first = checkpoint(ledger, key)
+        more = [
+            make("service.phone_answered", f"P{i % 50}", at="2026-09-28 10:00", rings=1)
+            for i in range(1000)
+        ]
+        store.append(more)
+        start = time.perf_counter()
+        second = checkpoint(ledger, key)
+        warm = time.perf_counter() - start
+        start = time.perf_counter()
+        tree = log_tree(store, cached=False)
+        proof = tree.consistency_proof(first.size)
+        assert verify_consistency(first.size, tree.size, first.root, tree.root(), proof)
+        verify_s = time.perf_counter() - start
+        rng = random.Random(15)
+        times = []
+        for _ in range(max(5, min(args.samples, 50))):
+            index = rng.randrange(second.size)
+            start = time.perf_counter()
+            cached = log_tree(store, second.size)
+            path = cached.inclusion_proof(index)
+            times.append(time.perf_counter() - start)
+            assert verify_inclusion(cached.leaf(index), index, second.size, path, second.root)
+    return {
+        "count": first.size,
+        "proofs": {
+            "checkpoint_cold_s": timer.seconds,
+            "checkpoint_warm_s": warm,
+            "verify_tree_s": verify_s,
+            "inclusion": _percentiles(times),
+        },
+    }
+
+
 # -- concurrency (issue 10) ------------------------------------------------------------------
 
 
@@ -1033,6 +1088,7 @@ STEPS: dict[str, Callable[[argparse.Namespace, Timer], Result]] = {
     "es-recorder": es_recorder,
     "ledger-validate": ledger_validate,
     "ledger-append": ledger_append,
+    "proof-checkpoint": proof_checkpoint,
     "ledger-import": ledger_import,
     "ledger-tick": ledger_tick,
     "ledger-rebuild": ledger_rebuild,

@@ -15,7 +15,7 @@ from uuid import UUID
 
 from ledger import feed, write
 from ledger.errors import NotFoundError, UsageError
-from ledger.events import LEDGER_STREAM, Event, RulebookAdopted, Ticked
+from ledger.events import LEDGER_STREAM, CheckpointIssued, Event, RulebookAdopted, Ticked
 from ledger.importer import Format
 from ledger.policies.engine import Derivation, derive
 from ledger.policies.rulebook import AdoptedRulebook, Rulebook, RulebookSet
@@ -302,6 +302,11 @@ class Ledger:
             UsageError: ``now`` lies in the future of the ledger's clock.
         """
         return write.tick(self, now)
+
+    def record_checkpoint(self, sign: Callable[[int], CheckpointIssued]) -> Recorded:
+        """Record ``ledger.checkpointed`` for a checkpoint of the head, under the write lock
+        (``sign`` gets the head's position); see :func:`ledger.audit.checkpoint`."""
+        return write.record_checkpoint(self, sign)
 
     # -- reading consequences ----------------------------------------------------------------
 

@@ -51,6 +51,7 @@ __all__ = [
     "late",
     "make",
     "praised",
+    "rechain_sqlite",
     "retract",
     "task_assigned",
     "task_completed",
@@ -420,3 +421,31 @@ def employee_histories(
             unique_by=lambda e: e.event_id,
         )
     )
+
+
+def rechain_sqlite(conn: Any) -> None:
+    """On a raw ``sqlite3`` connection to a ledger file (its append-only triggers dropped):
+    renumber positions and stream versions gaplessly, then recompute every hash of the chain,
+    as an attacker who read the README would after editing the file. For tests of tamper
+    evidence (docs/ARCHITECTURE.md, "Signed checkpoints")."""
+    from ledger.store import GENESIS_HASH, chain_hash, record_of_row
+    from ledger.store.sql import COLUMNS, FROM, row_of
+
+    rows = conn.execute("SELECT position, stream_id FROM events ORDER BY position").fetchall()
+    versions: dict[int, int] = {}
+    for new, (old, stream) in enumerate(rows, start=1):
+        versions[stream] = versions.get(stream, 0) + 1
+        conn.execute(
+            "UPDATE events SET position = ?, version = ? WHERE position = ?",
+            (new, versions[stream], old),
+        )
+    conn.execute(
+        "UPDATE streams SET version = (SELECT count(*) FROM events e WHERE e.stream_id = "
+        "streams.id)"
+    )
+    conn.execute("DELETE FROM streams WHERE version = 0")
+    prev = GENESIS_HASH
+    for values in conn.execute(f"SELECT {COLUMNS} {FROM} ORDER BY e.position").fetchall():
+        row = row_of(values)
+        prev = chain_hash(prev, record_of_row(row))
+        conn.execute("UPDATE events SET hash = ? WHERE position = ?", (prev, row.position))

@@ -42,6 +42,7 @@ from ledger.errors import (
 from ledger.events import (
     EVENT_TYPES,
     LEDGER_STREAM,
+    CheckpointIssued,
     Event,
     EventData,
     GradeAssigned,
@@ -88,6 +89,7 @@ __all__ = [
     "reconcile",
     "reconcile_all",
     "record",
+    "record_checkpoint",
     "tick",
 ]
 
@@ -781,6 +783,19 @@ def tick(ledger: Ledger, now: datetime | None = None) -> TickReport:
             due = _deadlines_between(ledger, previous, horizon)
         derived = reconcile_all(ledger, due, closing_from=previous or DAWN)
     return TickReport(horizon, len(due), derived)
+
+
+def record_checkpoint(ledger: Ledger, sign: Callable[[int], CheckpointIssued]) -> Recorded:
+    """Record that a checkpoint of the log was issued (``ledger.checkpointed``, ledger-only).
+
+    Under the write lock, so the checkpoint covers exactly the events before its own record:
+    ``sign`` gets that size (the head) and returns the signed checkpoint's event data.
+    """
+    with ledger.store.transaction():
+        size = ledger.store.head()
+        data = sign(size)
+        report = ledger.store.append([derived_event(LEDGER_STREAM, data, ledger.now())])
+    return report.appended[0]
 
 
 def _deadlines_between(ledger: Ledger, after: datetime, until: datetime) -> set[str]:

@@ -9,6 +9,8 @@ Layout of a bundle directory::
     rulebooks/       each adopted rulebook document, as adopted
     chain.json       the chain head (position, hash) at export and what was exported
     manifest.json    sha256 of every other file
+    checkpoint.txt,  with ``--checkpoint``: the signed checkpoint the bundle is cut at, and
+    leaves.jsonl     the leaf entries of the rest of the log (ledger/audit/bundle_proof.py)
 
 Every JSON file is canonical (sorted keys, no whitespace), so changing any byte of the
 bundle is detected: by a hash in the manifest, a hash in the chain, or the canonical form.
@@ -25,6 +27,9 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 
 import orjson
 
+from ledger.audit.bundle_proof import CHECKPOINT_FILE, LEAVES_FILE, check_anchor, write_leaves
+from ledger.audit.checkpoints import matching_tree
+from ledger.audit.note import PublicKey
 from ledger.audit.verify import content_differences
 from ledger.errors import UsageError
 from ledger.events import LEDGER_STREAM, RulebookAdopted, Ticked, canonical_json, parse_event
@@ -62,14 +67,26 @@ def _write(handle: BinaryIO, digest: Any, lines: list[bytes]) -> None:
     lines.clear()
 
 
-def export_bundle(ledger: Ledger, period: Period, out: Path) -> dict[str, Any]:
+def export_bundle(
+    ledger: Ledger, period: Period, out: Path, checkpoint: str | None = None
+) -> dict[str, Any]:
     """Write the bundle of ``period`` into ``out`` (created; must be empty or absent).
+
+    Args:
+        checkpoint: a signed checkpoint of this ledger: the bundle describes the log as of
+            it and carries the proofs against it (:mod:`ledger.audit.bundle_proof`).
 
     Returns:
         The chain summary written to ``chain.json``.
+
+    Raises:
+        CheckpointMismatch: ``checkpoint`` is not of this log.
     """
     if out.exists() and any(out.iterdir()):
         raise UsageError(f"{out} is not empty; choose a new directory for the bundle")
+    size = None
+    if checkpoint is not None:
+        size = matching_tree(ledger.store, checkpoint)[0].size
     (out / "rulebooks").mkdir(parents=True, exist_ok=True)
     involved = ledger.store.streams_between(period.start, period.last_instant)
     involved.add(LEDGER_STREAM)
@@ -80,6 +97,8 @@ def export_bundle(ledger: Ledger, period: Period, out: Path) -> dict[str, Any]:
     with (out / "events.jsonl").open("wb") as handle:
         lines: list[bytes] = []
         for position, _, row_hash, record in ledger.store.chain_records(involved):
+            if size is not None and position > size:
+                break
             if record is not None:
                 line = {"hash": row_hash, "prev_hash": prev, "record": record}
                 lines.append(canonical_json(line) + b"\n")
@@ -93,6 +112,10 @@ def export_bundle(ledger: Ledger, period: Period, out: Path) -> dict[str, Any]:
             prev = row_hash
             head_position, head_hash = position, row_hash
         _write(handle, digest, lines)
+    if checkpoint is not None and size is not None:
+        (out / CHECKPOINT_FILE).write_text(checkpoint, encoding="utf-8")
+        with (out / LEAVES_FILE).open("wb") as leaves:
+            write_leaves(ledger.store, size, involved, leaves)
     chain = {
         "period": period.label,
         "head_position": head_position,
@@ -126,8 +149,13 @@ def _canonical(path: Path, problems: list[str]) -> Any:
     return value
 
 
-def verify_bundle(directory: Path) -> list[str]:
-    """Check a bundle offline; returns the problems found (empty: it verifies)."""
+def verify_bundle(directory: Path, key: PublicKey | None = None) -> list[str]:
+    """Check a bundle offline; returns the problems found (empty: it verifies).
+
+    Args:
+        key: check the bundle against its signed checkpoint with this public key (and
+            require one).
+    """
     problems: list[str] = []
     manifest = _canonical(directory / "manifest.json", problems)
     if not isinstance(manifest, dict) or not isinstance(manifest.get("files"), dict):
@@ -148,6 +176,8 @@ def verify_bundle(directory: Path) -> list[str]:
             problems.append(f"{name}: sha256 does not match the manifest (altered)")
     chain = _canonical(directory / "chain.json", problems)
     recorded = _check_events(directory / "events.jsonl", chain, problems)
+    if key is not None:
+        check_anchor(directory, chain, key, problems)
     if not problems:
         try:
             _check_derivation(directory, recorded, problems)

@@ -164,6 +164,7 @@ def main(argv: list[str] | None = None) -> Any:
         notice_cmd,
         policy_cmds,
         projection_cmds,
+        proof_cmds,
         readmodel_cmds,
         store_cmds,
     )
@@ -178,6 +179,7 @@ def main(argv: list[str] | None = None) -> Any:
         feed_cmds.register(cli)
         demo_cmd.register(cli)
         notice_cmd.register(cli)
+        proof_cmds.register(cli)
     try:
         return cli.main(args=argv, prog_name="ledger")
     except Exception as exc:  # the last guard: no traceback reaches a user

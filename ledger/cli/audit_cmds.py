@@ -8,8 +8,16 @@ from pathlib import Path
 
 import click
 
-from ledger.audit import explain, replay, verify
+from ledger.audit import (
+    CheckpointCheck,
+    CheckpointMismatch,
+    explain,
+    load_public_key,
+    replay,
+    verify,
+)
 from ledger.audit.bundle import export_bundle, verify_bundle
+from ledger.audit.checkpoints import read_note
 from ledger.cli import (
     EXIT_PROBLEM,
     LedgerContext,
@@ -20,6 +28,7 @@ from ledger.cli import (
     out,
 )
 from ledger.cli.progress import progress
+from ledger.cli.proof_cmds import checkpoint_checks, report_checks
 from ledger.cli.tables import Column, print_table
 from ledger.timeutil import Period
 
@@ -53,22 +62,51 @@ def explain_cmd(state: LedgerContext, sanction_id: str, fmt: str) -> None:
 
 @click.command(name="verify")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@click.option(
+    "--checkpoint",
+    "checkpoints",
+    multiple=True,
+    type=click.Path(dir_okay=False),
+    help="A signed checkpoint the log must extend (repeatable); needs --public-key.",
+)
+@click.option(
+    "--public-key",
+    type=click.Path(dir_okay=False),
+    help="The public key that signed the checkpoints (PEM or C2SP vkey).",
+)
 @click.pass_obj
 @handles_errors
-def verify_cmd(state: LedgerContext, fmt: str) -> None:
-    """Check the hash chain and that every recorded consequence is what the rules derive.
+def verify_cmd(
+    state: LedgerContext, fmt: str, checkpoints: tuple[str, ...], public_key: str | None
+) -> None:
+    """Check the hash chain and that every recorded consequence is what the rules derive;
+    with --checkpoint, also that the log extends each signed checkpoint (a consistency
+    proof), which catches a rewrite even with the chain recomputed.
 
-    Exit 0 when intact; 1 naming the first broken position or listing each discrepancy.
+    Exit 0 when intact; 1 naming the first broken position, listing each discrepancy, or
+    each checkpoint the log does not extend.
 
     \b
-    Example:
+    Examples:
       ledger verify && echo intact
+      ledger verify --checkpoint ckpt-1.txt --checkpoint ckpt-2.txt --public-key k.pub
     """
+    checks: list[CheckpointCheck] = []
+    if checkpoints or public_key:
+        found, checks = checkpoint_checks(state, checkpoints, public_key)
+        if found is None:  # an emptied database: nothing else to check
+            report_checks(checks)
+            sys.exit(EXIT_PROBLEM)
     ledger = state.open()
     with progress(err, "verifying: the chain, then every employee re-derived"):
         report = verify(ledger)
+    failed = not report.ok or not all(c.ok for c in checks)
     if fmt == "json":
-        click.echo(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
+        data = report.to_json()
+        if checkpoints:
+            data["checkpoints"] = [c.to_json() for c in checks]
+            data["ok"] = not failed
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
     elif report.ok:
         out.print(
             f"intact: {report.chain.checked} events, head {report.chain.head_hash}; "
@@ -81,7 +119,9 @@ def verify_cmd(state: LedgerContext, fmt: str) -> None:
         err.print(f"{len(report.discrepancies)} discrepancies (chain intact):")
         for d in report.discrepancies:
             err.print(f"  {d.employee_id} {d.sanction_id or ''}: {d.problem}")
-    if not report.ok:
+    if fmt != "json":
+        report_checks(checks)
+    if failed:
         sys.exit(EXIT_PROBLEM)
 
 
@@ -184,18 +224,32 @@ def _employees(count: int) -> str:
     type=click.Path(file_okay=False),
     help="A new (or empty) directory.",
 )
+@click.option(
+    "--checkpoint",
+    "checkpoint_file",
+    type=click.Path(dir_okay=False),
+    help="Cut the bundle at this signed checkpoint and carry the proofs against it.",
+)
 @click.pass_obj
 @handles_errors
-def export_cmd(state: LedgerContext, period: str, out_dir: str) -> None:
+def export_cmd(
+    state: LedgerContext, period: str, out_dir: str, checkpoint_file: str | None
+) -> None:
     """Write an offline audit bundle of a period (verify it with `ledger verify-bundle`).
 
     \b
-    Example:
+    Examples:
       ledger export --period 2026Q3 --out audit-2026Q3
+      ledger export --period 2026Q3 --out audit-2026Q3 --checkpoint ckpt.txt
     """
     ledger = state.open()
-    with progress(err, f"exporting {period}"):
-        chain = export_bundle(ledger, Period.parse(period), Path(out_dir))
+    note = read_note(Path(checkpoint_file)) if checkpoint_file else None
+    try:
+        with progress(err, f"exporting {period}"):
+            chain = export_bundle(ledger, Period.parse(period), Path(out_dir), note)
+    except CheckpointMismatch as exc:
+        fail(f"{checkpoint_file}: {exc}", EXIT_PROBLEM)
+        return
     out.print(
         f"exported {chain['events']} events of {len(chain['employees'])} employees to {out_dir} "
         f"(chain head {chain['head_position']} {chain['head_hash'][:16]}...)"
@@ -204,23 +258,38 @@ def export_cmd(state: LedgerContext, period: str, out_dir: str) -> None:
 
 @click.command(name="verify-bundle")
 @click.argument("directory", type=click.Path(file_okay=False))
-def verify_bundle_cmd(directory: str) -> None:
+@click.option(
+    "--public-key",
+    type=click.Path(dir_okay=False),
+    help="Also check the bundle against its signed checkpoint with this public key.",
+)
+@handles_errors
+def verify_bundle_cmd(directory: str, public_key: str | None) -> None:
     """Verify an audit bundle offline (no database needed); exit 1 listing each problem.
 
+    With --public-key the bundle must carry a checkpoint (`export --checkpoint`) signed by
+    that key, and every event of the log up to it must be accounted for: a rewritten event
+    or chain, or a dropped employee, fails.
+
     \b
-    Example:
+    Examples:
       ledger verify-bundle audit-2026Q3
+      ledger verify-bundle audit-2026Q3 --public-key ledger-signing.key.pub
     """
     path = Path(directory)
     if not path.is_dir():
         fail(f"{directory}: no such bundle directory")
-    problems = verify_bundle(path)
+    key = load_public_key(Path(public_key)) if public_key else None
+    problems = verify_bundle(path, key)
     if problems:
         for problem in problems:
             err.print(f"  {problem}")
         err.print(f"bundle {directory} does NOT verify: {len(problems)} problem(s)")
         sys.exit(EXIT_PROBLEM)
-    out.print(f"bundle {directory} verifies: manifest, hashes, chain links and derivations")
+    anchored = ", signed checkpoint and every leaf of the log" if key is not None else ""
+    out.print(
+        f"bundle {directory} verifies: manifest, hashes, chain links and derivations{anchored}"
+    )
 
 
 def register(group: click.Group) -> None:

@@ -7,6 +7,7 @@ import json
 import click
 import orjson
 
+from ledger.audit.receipt import receipt_schema
 from ledger.cli import LedgerContext, err, fail, handles_errors, out
 from ledger.cli.progress import progress
 from ledger.errors import ValidationFailed
@@ -156,13 +157,20 @@ def _lines(file: str) -> int | None:
 
 @click.command()
 @click.option("--type", "type_name", help="Only this event type's schema.")
-def schema(type_name: str | None) -> None:
+@click.option("--receipt", is_flag=True, help="The schema of a receipt (`ledger prove`) instead.")
+def schema(type_name: str | None, receipt: bool) -> None:
     """Print the JSON Schema of the wire format (one event per JSON Lines line).
 
     \b
-    Example:
+    Examples:
       ledger schema > ledger-event.schema.json
+      ledger schema --receipt > ledger-receipt.schema.json
     """
+    if receipt:
+        if type_name is not None:
+            fail("give --type or --receipt, not both")
+        click.echo(json.dumps(receipt_schema(), ensure_ascii=False, indent=2))
+        return
     if type_name is not None and type_name not in EVENT_TYPES:
         fail(f"type: unknown event type {type_name!r}")
     click.echo(json.dumps(wire_schema(type_name), ensure_ascii=False, indent=2))

@@ -13,8 +13,10 @@ from ledger.events.conduct import PropertyDamaged, Violation
 from ledger.events.corrections import AppealDecided, AppealFiled, Retracted
 from ledger.events.derived import (
     DISCIPLINE_KINDS,
+    INERT_LEDGER_TYPES,
     Allocation,
     Basis,
+    CheckpointIssued,
     CountedFact,
     GradeAssigned,
     GradeComponent,
@@ -66,6 +68,7 @@ from ledger.events.task import (
 __all__ = [
     "DISCIPLINE_KINDS",
     "EVENT_TYPES",
+    "INERT_LEDGER_TYPES",
     "LEDGER_STREAM",
     "OBSERVATION_TYPES",
     "UPCASTERS",
@@ -76,6 +79,7 @@ __all__ = [
     "AppealFiled",
     "AuthorityExceeded",
     "Basis",
+    "CheckpointIssued",
     "ComplaintDismissed",
     "ComplaintReceived",
     "ComplaintReplied",

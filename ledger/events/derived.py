@@ -15,8 +15,10 @@ from ledger.money import Money
 
 __all__ = [
     "DISCIPLINE_KINDS",
+    "INERT_LEDGER_TYPES",
     "Allocation",
     "Basis",
+    "CheckpointIssued",
     "CountedFact",
     "GradeAssigned",
     "GradeLevel",
@@ -167,6 +169,26 @@ class Ticked(EventData):
     LEDGER_WIDE: ClassVar[bool] = True
     DERIVED: ClassVar[bool] = True
     now: Instant
+
+
+class CheckpointIssued(EventData):
+    """The ledger signed a checkpoint of its first ``tree_size`` events (C2SP tlog-checkpoint;
+    docs/ARCHITECTURE.md, "Signed checkpoints"), so the log lists the checkpoints it issued.
+    The checkpoint itself must be kept outside the database to prove anything."""
+
+    TYPE: ClassVar[str] = "ledger.checkpointed"
+    LEDGER_WIDE: ClassVar[bool] = True
+    DERIVED: ClassVar[bool] = True
+    origin: str = Field(min_length=1, max_length=200)
+    tree_size: int = Field(ge=1)
+    root_hash: str = Field(pattern=r"^[0-9a-f]{64}$")
+    key_hash: str = Field(pattern=r"^[0-9a-f]{8}$")
+    note: str = Field(min_length=1)
+
+
+INERT_LEDGER_TYPES = frozenset({CheckpointIssued.TYPE})
+"""Ledger-wide types that change no derivation or read model (a ``_ledger`` event of
+another type makes the stored projections recompute everyone)."""
 
 
 class GradeComponent(_Frozen):

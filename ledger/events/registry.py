@@ -89,6 +89,7 @@ EVENT_TYPES = TypeRegistry(
         derived.Ticked,
         derived.GradeAssigned,
         derived.PayrollClosed,
+        derived.CheckpointIssued,
     ]
 )
 """Every event type the ledger knows, by stable name."""

@@ -54,6 +54,7 @@ import orjson
 from ledger.events import (
     DISCIPLINE_KINDS,
     EVENT_TYPES,
+    INERT_LEDGER_TYPES,
     LEDGER_STREAM,
     ComplaintReceived,
     GradeComponent,
@@ -899,7 +900,7 @@ class QuarterCards:
         if fresh:
             touched = set()
             for row in store.rows(ReadFilter(from_position=since + 1, to_position=head)):
-                if row.employee_id == LEDGER_STREAM:
+                if row.employee_id == LEDGER_STREAM and row.type not in INERT_LEDGER_TYPES:
                     touched = None
                     break
                 touched.add(row.employee_id)

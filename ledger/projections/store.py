@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from ledger.errors import UsageError
-from ledger.events import LEDGER_STREAM
+from ledger.events import INERT_LEDGER_TYPES, LEDGER_STREAM
 from ledger.policies.payroll import payroll_months
 from ledger.projections.view import EmployeeView, employee_view
 from ledger.store import ReadFilter
@@ -224,7 +224,7 @@ class Projections:
         """Employees with events in ``(after, head]``; ``None`` means everyone."""
         touched: set[str] = set()
         for row in self.ledger.store.rows(ReadFilter(from_position=after + 1, to_position=head)):
-            if row.employee_id == LEDGER_STREAM:
+            if row.employee_id == LEDGER_STREAM and row.type not in INERT_LEDGER_TYPES:
                 return None
             touched.add(row.employee_id)
         return touched

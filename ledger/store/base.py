@@ -642,6 +642,17 @@ class EventStore(ABC):
             wanted = employees is None or row.employee_id in employees
             yield row.position, row.employee_id, row.hash, record_of_row(row) if wanted else None
 
+    def leaf_entries(
+        self, from_position: int = 1, to_position: int | None = None
+    ) -> Iterator[tuple[int, str, str, str]]:
+        """``(position, employee_id, occurred_at, hash)`` of the stored events in
+        ``[from_position, to_position]``, in position order, as stored: what the Merkle tree
+        over the log hashes (:func:`ledger.audit.merkle.leaf_entry`). This generic version
+        reads :meth:`rows`; a backend reads the four columns only."""
+        flt = ReadFilter(from_position=max(from_position, 1), to_position=to_position)
+        for row in self._rows(flt):
+            yield row.position, row.employee_id, row.occurred_at, row.hash
+
     def find_sanctions(self, prefix: str) -> list[tuple[UUID, str]]:
         """``(sanction id, employee)`` of recorded consequences whose id starts with ``prefix``.
 

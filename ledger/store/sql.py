@@ -19,6 +19,8 @@ __all__ = ["COLUMNS", "FROM", "LAST", "PAGE", "SQLBackend", "row_of", "text_time
 
 PAGE = 2000
 """Rows per query of a streamed read."""
+LEAF_PAGE = 20_000
+"""Rows per query of :meth:`SQLBackend.leaf_entries` (four short columns a row)."""
 LAST = 1 << 62
 """A cursor past every position and version (newest-first reads start there)."""
 COLUMNS = (
@@ -125,6 +127,27 @@ class SQLBackend:
             if len(page) < size or left == 0:
                 return
             cursor = page[-1][column]
+
+    def leaf_entries(
+        self, from_position: int = 1, to_position: int | None = None
+    ) -> Iterator[tuple[int, str, str, str]]:
+        """``(position, employee_id, occurred_at, hash)`` in position order, four columns
+        read in pages of ``LEAF_PAGE`` (the Merkle tree's input; docs/ARCHITECTURE.md,
+        "Signed checkpoints")."""
+        mark = self.MARK
+        last = LAST if to_position is None else to_position
+        sql = (
+            f"SELECT e.position, s.employee_id, e.occurred_at, e.hash {FROM} "
+            f"WHERE e.position > {mark} AND e.position <= {mark} ORDER BY e.position LIMIT {mark}"
+        )
+        cursor = max(from_position, 1) - 1
+        while True:
+            page = self._query(sql, [cursor, last, LEAF_PAGE])
+            for values in page:
+                yield values[0], values[1], values[2], values[3]
+            if len(page) < LEAF_PAGE:
+                return
+            cursor = page[-1][0]
 
     def _first_position_after(self, moment: str, inclusive: bool) -> int:
         """The first position whose recorded_at is >= ``moment`` (> when ``inclusive``)."""

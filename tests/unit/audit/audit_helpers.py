@@ -8,18 +8,20 @@ version adopted mid-quarter, and corrections (an appeal upheld, a retraction) in
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 from uuid import UUID
 
 from ledger.app import Ledger
-from ledger.events import Event
+from ledger.events import Event, canonical_json
 from ledger.policies.rulebook import Rulebook
-from ledger.store import Row, chain_hash, record_of_row
+from ledger.store import GENESIS_HASH, Row, chain_hash, record_of_row
 from ledger.testing import (
     ManualClock,
     absent,
@@ -40,6 +42,8 @@ __all__ = [
     "Quarter",
     "build_quarter",
     "rehash_from",
+    "relink",
+    "remanifest",
     "sanction_row",
     "tampering",
 ]
@@ -288,3 +292,32 @@ def delete_and_rehash(conn: sqlite3.Connection, position: int) -> None:
             conn.execute("UPDATE events SET version = ? WHERE position = ?", (ver - 1, pos - 1))
     conn.execute("UPDATE streams SET version = version - 1 WHERE id = ?", (stream_id,))
     rehash_from(conn, position)
+
+
+def remanifest(bundle: Path) -> None:
+    """Recompute a bundle's manifest (canonical), as an attacker covering their tracks."""
+    files = sorted(p for p in bundle.rglob("*") if p.is_file() and p.name != "manifest.json")
+    manifest = {
+        "files": {
+            p.relative_to(bundle).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in files
+        }
+    }
+    (bundle / "manifest.json").write_bytes(canonical_json(manifest))
+
+
+def relink(records: list[dict[str, Any]], *, renumber: bool = True) -> tuple[bytes, str]:
+    """The ``events.jsonl`` bytes of ``records`` with every hash and link recomputed (and,
+    with ``renumber``, positions and stream versions counted again), and the last hash."""
+    prev = GENESIS_HASH
+    versions: dict[str, int] = {}
+    out: list[bytes] = []
+    for position, record in enumerate(records, start=1):
+        if renumber:
+            stream = record["employee_id"]
+            versions[stream] = versions.get(stream, 0) + 1
+            record = {**record, "position": position, "version": versions[stream]}
+        digest = chain_hash(prev, record)
+        out.append(canonical_json({"hash": digest, "prev_hash": prev, "record": record}) + b"\n")
+        prev = digest
+    return b"".join(out), prev

@@ -18,7 +18,7 @@ from typing import Any
 
 import orjson
 import pytest
-from audit_helpers import Quarter, build_quarter
+from audit_helpers import Quarter, build_quarter, relink, remanifest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -26,7 +26,6 @@ from ledger.app import Ledger
 from ledger.audit.bundle import export_bundle, verify_bundle
 from ledger.errors import UsageError
 from ledger.events import canonical_json
-from ledger.store import GENESIS_HASH, chain_hash
 from ledger.timeutil import Period
 
 FILES = [
@@ -185,28 +184,12 @@ def rewrite(bundle: Path, edit: Callable[[list[dict[str, Any]]], list[dict[str, 
     positions and stream versions, recompute every hash and link, the chain head, the event
     count and the manifest, all in canonical form."""
     records = edit([line["record"] for line in lines(bundle)])
-    prev = GENESIS_HASH
-    versions: dict[str, int] = {}
-    out: list[bytes] = []
-    for position, record in enumerate(records, start=1):
-        stream = record["employee_id"]
-        versions[stream] = versions.get(stream, 0) + 1
-        record = {**record, "position": position, "version": versions[stream]}
-        digest = chain_hash(prev, record)
-        out.append(canonical_json({"hash": digest, "prev_hash": prev, "record": record}) + b"\n")
-        prev = digest
-    (bundle / "events.jsonl").write_bytes(b"".join(out))
+    data, prev = relink(records)
+    (bundle / "events.jsonl").write_bytes(data)
     chain = orjson.loads((bundle / "chain.json").read_bytes())
     chain.update(head_position=len(records), head_hash=prev, events=len(records))
     (bundle / "chain.json").write_bytes(canonical_json(chain))
-    files = sorted(p for p in bundle.rglob("*") if p.is_file() and p.name != "manifest.json")
-    manifest = {
-        "files": {
-            p.relative_to(bundle).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in files
-        }
-    }
-    (bundle / "manifest.json").write_bytes(canonical_json(manifest))
+    remanifest(bundle)
 
 
 def issued(records: list[dict[str, Any]], emp: str, rule_id: str, kind: str) -> int:

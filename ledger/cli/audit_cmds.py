@@ -12,6 +12,7 @@ from rich.progress import Progress
 
 from ledger.audit import explain, replay, verify
 from ledger.audit.bundle import export_bundle, verify_bundle
+from ledger.audit.rights import NOT_CHECKED, RightsReport
 from ledger.cli import EXIT_PROBLEM, LedgerContext, err, fail, handles_errors, out
 from ledger.cli.tables import Column, print_table
 from ledger.timeutil import Period
@@ -73,15 +74,33 @@ def verify_cmd(state: LedgerContext, fmt: str) -> None:
             f"intact: {report.chain.checked} events, head {report.chain.head_hash}; "
             f"{report.employees} employees re-derived, no discrepancy"
         )
+        _rights_note(report.rights)
     elif not report.chain.ok:
         where = report.chain.first_bad_position
         err.print(f"BROKEN at position {where}: {report.chain.problem}")
     else:
-        err.print(f"{len(report.discrepancies)} discrepancies (chain intact):")
+        if report.discrepancies:
+            err.print(f"{len(report.discrepancies)} discrepancies (chain intact):")
         for d in report.discrepancies:
             err.print(f"  {d.employee_id} {d.sanction_id or ''}: {d.problem}")
+        violations = report.rights.violations
+        if violations:
+            err.print(f"{len(violations)} facts recorded without the right (chain intact):")
+        for v in violations:
+            err.print(f"  {v}")
+        _rights_note(report.rights)
     if not report.ok:
         sys.exit(EXIT_PROBLEM)
+
+
+def _rights_note(rights: RightsReport) -> None:
+    if not rights.checked:
+        out.print(NOT_CHECKED)
+    elif not rights.violations:
+        out.print(
+            f"rights: all {rights.facts} events since the first access document were written "
+            f"with the right to ({rights.access} in force)"
+        )
 
 
 @click.command(name="replay")

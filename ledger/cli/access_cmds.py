@@ -54,8 +54,11 @@ def access(state: LedgerContext, export: bool, adopt: str | None) -> None:
         )
         return
     current = ledger.access()
+    hint = f"{NOT_ADOPTED}; adopt one with `ledger --as ACTOR access --adopt FILE`"
     if current is None:
-        fail(f"{NOT_ADOPTED}; adopt one with `ledger --as ACTOR access --adopt FILE`")
+        if export:
+            fail(hint)
+        out.print(hint)
         return
     if export:
         sys.stdout.write(current.text)

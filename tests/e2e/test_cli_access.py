@@ -182,6 +182,9 @@ def test_the_next_access_document_needs_admin(db: Path, tmp_path: Path) -> None:
     result = ledger(db, "access", "--adopt", str(v2), env={"LEDGER_ACTOR": "hr:H01"})
     assert result.returncode == 0, result.stderr
     assert ok(db, "access", "--export") == v2.read_text("utf-8")
+    shown = ok(db, "access")
+    assert "access v2, adopted by hr:H01" in shown
+    assert "system:badge" in shown and "attendance.*" in shown
 
 
 def test_verify_names_a_recorder_rewritten_to_intruder_below_the_api(
@@ -220,6 +223,7 @@ def test_without_an_access_document_verify_says_rights_are_not_checked(tmp_path:
     ok(path, "init")
     assert "no access document adopted: who may write is not checked" in ok(path, "verify")
     assert "no access document adopted" in refused(path, "access", "--export")
+    assert "no access document adopted" in ok(path, "access")
 
 
 # -- tampering as an attacker with write access to the file would -------------------------

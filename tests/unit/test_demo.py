@@ -216,7 +216,7 @@ def test_the_appeal_and_the_retraction_void_what_they_undid(
 def test_the_demo_adopts_its_access_document_and_every_fact_has_its_right(
     demo_db: tuple[Path, DemoResult, str],
 ) -> None:
-    path, result, _ = demo_db
+    path, _, _ = demo_db
     with Ledger.open(path, adopt_default=False) as ledger:
         access = ledger.access()
         assert access is not None

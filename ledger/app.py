@@ -14,6 +14,8 @@ from typing import IO, Any
 from uuid import UUID
 
 from ledger import feed, write
+from ledger.access import AdoptedAccess, access_in_force
+from ledger.access.adoption import adopt_access
 from ledger.errors import NotFoundError, UsageError
 from ledger.events import LEDGER_STREAM, CheckpointIssued, Event, RulebookAdopted, Ticked
 from ledger.importer import Format
@@ -38,6 +40,8 @@ class Ledger:
     Args:
         store: where facts live.
         clock: the ledger's notion of now (injectable for tests and replays).
+        actor: who writes through this ledger (``recorded_by``), checked against the access
+            document in force; each write may name another.
 
     Example:
         >>> with Ledger.open(":memory:") as ledger:
@@ -50,9 +54,15 @@ class Ledger:
     state"); ``False`` derives every reconciled employee's whole history (the reference)."""
 
     def __init__(
-        self, store: EventStore, *, clock: Clock | None = None, adopt_default: bool = True
+        self,
+        store: EventStore,
+        *,
+        clock: Clock | None = None,
+        adopt_default: bool = True,
+        actor: str | None = None,
     ) -> None:
         self.store = store
+        self.actor = actor
         self.clock: Clock = clock or (lambda: datetime.now(COMPANY_TZ))
         store.clock = self.now
         # (tip of the _ledger stream, rulebooks, horizon), replaced as one value so that
@@ -72,6 +82,7 @@ class Ledger:
         *,
         clock: Clock | None = None,
         adopt_default: bool = True,
+        actor: str | None = None,
         **options: Any,
     ) -> Ledger:
         """Open (creating if needed) a ledger in a SQLite file, in memory for ``:memory:``, or
@@ -82,6 +93,7 @@ class Ledger:
             clock: the ledger's notion of now.
             adopt_default: adopt the shipped rulebook (with its own dates) when none is;
                 concurrent first opens adopt it once.
+            actor: who writes (see :class:`Ledger`).
             options: passed to the store (:class:`~ledger.store.SQLiteStore` or
                 :class:`~ledger.store.postgres.PostgresStore`): ``readonly=True`` for a
                 reader that never writes (and refuses what is not a ledger), ``create``,
@@ -91,12 +103,14 @@ class Ledger:
             StorageError: the file is not a ledger database or cannot be opened.
         """
         store: EventStore = open_store(path, **options)
-        return cls(store, clock=clock, adopt_default=adopt_default)
+        return cls(store, clock=clock, adopt_default=adopt_default, actor=actor)
 
     @classmethod
-    def in_memory(cls, *, clock: Clock | None = None, adopt_default: bool = True) -> Ledger:
+    def in_memory(
+        cls, *, clock: Clock | None = None, adopt_default: bool = True, actor: str | None = None
+    ) -> Ledger:
         """A ledger on the pure-Python in-memory backend (fast; for tests and replays)."""
-        return cls(MemoryStore(), clock=clock, adopt_default=adopt_default)
+        return cls(MemoryStore(), clock=clock, adopt_default=adopt_default, actor=actor)
 
     def now(self) -> datetime:
         """The ledger clock's current time, in company time."""
@@ -119,18 +133,21 @@ class Ledger:
 
     # -- recording ---------------------------------------------------------------------------
 
-    def record(self, events: Event | Iterable[Event]) -> RecordReport:
+    def record(self, events: Event | Iterable[Event], *, actor: str | None = None) -> RecordReport:
         """Record observations atomically (one transaction), with their consequences.
 
         Args:
             events: one event or a batch; ids already stored with the same content are
                 reported as already present (safe retries).
+            actor: who records them (default: :attr:`actor`).
 
         Raises:
-            ValidationFailed: an event is of a type only the ledger writes, or in the future.
+            ValidationFailed: an event is of a type only the ledger writes, or in the
+                future, or refers to a retraction target or consequence not recorded.
+            AccessDenied: the access document in force refuses a fact; nothing is written.
             ConflictError: an id is stored with other content; nothing is written.
         """
-        return write.record(self, events)
+        return write.record(self, events, actor=actor)
 
     def import_stream(
         self,
@@ -141,14 +158,17 @@ class Ledger:
         batch_size: int = 5000,
         progress: Callable[[int], None] | None = None,
         preload: int = write.PRELOAD,
+        actor: str | None = None,
     ) -> ImportReport:
         """Import a JSON Lines or CSV stream in one transaction, all or nothing.
 
         The whole stream is validated before the write lock is taken (see
-        :func:`ledger.write.import_stream`).
+        :func:`ledger.write.import_stream`); lines without ``recorded_by`` are recorded
+        under ``actor`` (default: :attr:`actor`).
 
         Raises:
             ImportRejected: a bad line, or an id stored with other content; nothing written.
+            AccessDenied: the access document in force refuses a line; nothing written.
         """
         return write.import_stream(
             self,
@@ -158,6 +178,7 @@ class Ledger:
             batch_size=batch_size,
             progress=progress,
             preload=preload,
+            actor=actor,
         )
 
     def import_file(
@@ -243,16 +264,20 @@ class Ledger:
         effective_from: date | None = None,
         published_on: date | None = None,
         source: str = "<rulebook>",
-        by: str = "cli",
+        by: str | None = None,
     ) -> AdoptedRulebook:
         """Adopt a rulebook version and re-derive every employee under the new set.
 
         Adopting the same document again returns the adopted version and writes nothing,
         also when several processes adopt it at once (the check runs under the write lock).
 
+        Args:
+            by: who adopts it (default: :attr:`actor`).
+
         Raises:
             RulebookError: the document is invalid, or that id and version is already
                 adopted with other content.
+            AccessDenied: the access document in force does not let ``by`` adopt it.
         """
         return write.adopt(
             self,
@@ -262,6 +287,25 @@ class Ledger:
             source=source,
             by=by,
         )
+
+    def access(self) -> AdoptedAccess | None:
+        """The access document in force (``None``: who may write is not checked)."""
+        return access_in_force(self.store)
+
+    def adopt_access(
+        self, document: str, *, by: str | None = None, source: str = "<access>"
+    ) -> AdoptedAccess:
+        """Adopt an access document (TOML); it binds every write after it.
+
+        Args:
+            by: who adopts it (default: :attr:`actor`); once a document is in force, an
+                actor holding ``admin`` in it.
+
+        Raises:
+            ValidationFailed: the document is invalid, or not numbered above the one in force.
+            AccessDenied: ``by`` may not adopt it.
+        """
+        return adopt_access(self, document, by=by, source=source)
 
     # -- derivation and reconciliation -------------------------------------------------------
 
@@ -355,9 +399,3 @@ def _adopted_of(data: RulebookAdopted) -> AdoptedRulebook:
         effective_from=data.effective_from,
         published_on=data.published_on,
     )
-
-
-
-
-
-

@@ -16,7 +16,9 @@ stories (:data:`STORIES`) make sure every observation type occurs, whatever the 
 
 :func:`run_demo` records it into a fresh SQLite ledger in two phases, as a company would: the
 quarter's observations first; then what came later, the retraction and the appeal (which
-needs the id of the warning the ledger derived, see :func:`appeal_events`). It ticks to the
+needs the id of the warning the ledger derived, see :func:`appeal_events`). The company's
+access document (:func:`~ledger.access.document.company_access_document`) is adopted first,
+and every fact is recorded by the actor it names, as that actor. It ticks to the
 quarter's end and prints the department summary, the grade distribution, the employees with
 the most consequences, one full explanation and the commands to explore further.
 
@@ -49,6 +51,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from ledger.access.document import company_access_document
 from ledger.app import Ledger
 from ledger.audit import explain
 from ledger.errors import UsageError
@@ -618,6 +621,21 @@ def appeal_events(
     ]
 
 
+ADMIN_ACTOR = "hr:H01"
+"""Who adopts the demo's access document and rulebook (``admin`` in
+:func:`~ledger.access.document.company_access_document`)."""
+
+
+def _record_as_recorders(ledger: Ledger, facts: list[Event]) -> None:
+    """Record ``facts`` as each of their recorders would: one batch per actor, acting as it
+    (the access document in force refuses a fact recorded under another's name)."""
+    batches: dict[str, list[Event]] = {}
+    for event in facts:
+        batches.setdefault(event.recorded_by, []).append(event)
+    for actor, batch in batches.items():
+        ledger.record(batch, actor=actor)
+
+
 def is_demo_database(path: str | Path) -> bool:
     """Whether ``path`` is a ledger database whose every event the demo or the ledger wrote.
 
@@ -704,10 +722,13 @@ def run_demo(
         ledger
     ):
         with busy:
-            ledger.adopt(Rulebook.default_document(), source=f"demo:seed={seed}", by="demo:setup")
-            ledger.record([e for e in facts if e.type != "correction.retracted"])
+            source = f"demo:seed={seed}"
+            ledger.adopt_access(company_access_document(), by=ADMIN_ACTOR, source=source)
+            ledger.adopt(Rulebook.default_document(), source=source, by=ADMIN_ACTOR)
+            _record_as_recorders(ledger, [e for e in facts if e.type != "correction.retracted"])
             appeal = appeal_events(ledger, employees, period, seed)
-            ledger.record([*later, *appeal])
+            for event in [*later, *appeal]:  # the retraction, the appeal, its decision
+                ledger.record(event, actor=event.recorded_by)
             ledger.tick(quarter.end)
         sanctions = ledger.sanctions(period=quarter)
         appealed = next(

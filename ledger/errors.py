@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 __all__ = [
+    "AccessDenied",
     "ConcurrencyError",
     "ConflictError",
     "FieldProblem",
@@ -114,3 +115,23 @@ class RulebookError(LedgerError):
 
 class UsageError(LedgerError):
     """The library or command was called with arguments that do not fit together."""
+
+
+class AccessDenied(LedgerError):
+    """A write the access document in force (or a built-in separation of duties) refuses.
+
+    Attributes:
+        actor: who tried to write (``None``: nobody said who).
+        type: the event type refused.
+        missing: the right the actor lacks, as a sentence part.
+        where: which input: ``FILE:LINE``, or the event's place in a batch.
+    """
+
+    def __init__(self, actor: str | None, type_name: str, missing: str, *, where: str = "") -> None:
+        self.actor = actor
+        self.type = type_name
+        self.missing = missing
+        self.where = where
+        who = actor if actor is not None else "an unnamed actor"
+        text = f"access denied: {who} may not record {type_name}: {missing}"
+        super().__init__(f"{where}: {text}" if where else text)

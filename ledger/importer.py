@@ -27,19 +27,20 @@ _ENVELOPE_COLUMNS = (
 
 
 def read_events(
-    stream: IO[str], *, source: str, fmt: Format = "jsonl"
+    stream: IO[str], *, source: str, fmt: Format = "jsonl", recorded_by: str | None = None
 ) -> Iterator[tuple[int, Event]]:
     """Yield ``(line number, event)`` for every record of ``stream``.
 
     Blank lines (JSONL) are skipped. Ledger-written types (``sanction.issued``...) are
-    refused: only the ledger derives them.
+    refused: only the ledger derives them. A record without ``recorded_by`` gets
+    ``recorded_by`` (the acting actor), when given.
 
     Raises:
         ImportRejected: the first bad record, naming its line and the field at fault.
     """
     records = _jsonl(stream) if fmt == "jsonl" else _csv(stream, source)
     try:
-        yield from _parsed(records, source)
+        yield from _parsed(records, source, recorded_by)
     except UnicodeDecodeError as exc:
         raise ImportRejected(
             source,
@@ -50,11 +51,11 @@ def read_events(
 
 
 def _parsed(
-    records: Iterator[tuple[int, str | dict[str, Any]]], source: str
+    records: Iterator[tuple[int, str | dict[str, Any]]], source: str, recorded_by: str | None
 ) -> Iterator[tuple[int, Event]]:
     for line, raw in records:
         try:
-            event = parse_event(raw, observations_only=True)
+            event = parse_event(raw, observations_only=True, recorded_by=recorded_by)
         except ValidationFailed as exc:
             raise ImportRejected(source, line, str(exc)) from None
         yield line, event

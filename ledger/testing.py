@@ -26,19 +26,23 @@ from uuid import UUID
 
 from pydantic import AwareDatetime
 
-from ledger.errors import UsageError
+from ledger.errors import UsageError, ValidationFailed
 from ledger.events import EVENT_TYPES, OBSERVATION_TYPES, Event, EventData, parse_event
 from ledger.timeutil import COMPANY_TZ, parse_instant, to_company
 
 if TYPE_CHECKING:
     from hypothesis.strategies import SearchStrategy
 
+    from ledger.app import Ledger
+
 __all__ = [
     "WINDOW_END",
     "WINDOW_START",
     "ManualClock",
+    "WhenResolvable",
     "absent",
     "appeal_decided",
+    "appeal_filed",
     "complaint_received",
     "complaint_verified",
     "data_for",
@@ -259,6 +263,18 @@ def retract(
     return _build("correction.retracted", emp, at, env, target_event_id=target, reason=reason)
 
 
+def appeal_filed(
+    emp: str = "E1",
+    at: When = "2026-07-15 10:00",
+    *,
+    sanction_id: UUID | str,
+    grounds: str = "I was not there",
+    **env: Any,
+) -> Event:
+    """An appeal against ``sanction_id`` (a decision must answer a filed appeal)."""
+    return _build("appeal.filed", emp, at, env, sanction_id=sanction_id, grounds=grounds)
+
+
 def appeal_decided(
     emp: str = "E1",
     at: When = "2026-07-20 10:00",
@@ -269,6 +285,59 @@ def appeal_decided(
 ) -> Event:
     """A decision on the appeal against ``sanction_id``; ``upheld`` voids the sanction."""
     return _build("appeal.decided", emp, at, env, sanction_id=sanction_id, outcome=outcome)
+
+
+_REFERENCES = frozenset({"data.target_event_id", "data.sanction_id"})
+
+
+class WhenResolvable:
+    """Record batches of a history in any order, each reference once it resolves.
+
+    A retraction must follow its target, an appeal the consequence it names (recorded by a
+    reconciliation, maybe only at a tick), a decision its filing. A history drawn in any
+    order is recorded through :meth:`record` batch by batch: an event whose reference is
+    not recorded yet waits and joins the end of the next batch; :meth:`flush` records what
+    waited (call it after the last tick).
+
+    Example:
+        >>> from ledger.app import Ledger
+        >>> fact = late("E1")
+        >>> recorder = WhenResolvable(Ledger.in_memory(clock=ManualClock()))
+        >>> recorder.record([retract(fact)])
+        >>> recorder.record([fact])
+        >>> recorder.flush()
+        []
+    """
+
+    def __init__(self, ledger: Ledger) -> None:
+        self.ledger = ledger
+        self.waiting: list[Event] = []
+
+    def record(self, events: Iterable[Event]) -> None:
+        """Record ``events`` and what waited, keeping back what cannot be recorded yet."""
+        batch = [*events, *self.waiting]
+        self.waiting = []
+        while batch:
+            try:
+                self.ledger.record(batch)
+                return
+            except ValidationFailed as exc:
+                if not {p.field for p in exc.problems} <= _REFERENCES:
+                    raise
+                refused = next((e for e in batch if str(e.event_id) in exc.where), None)
+                if refused is None:
+                    raise
+                batch.remove(refused)
+                self.waiting.append(refused)
+
+    def flush(self) -> list[Event]:
+        """Record what waited, as long as that makes progress; returns what never resolved."""
+        while self.waiting:
+            before = len(self.waiting)
+            self.record([])
+            if len(self.waiting) == before:
+                break
+        return list(self.waiting)
 
 
 # -- hypothesis strategies -----------------------------------------------------------------

@@ -32,6 +32,7 @@ from uuid import UUID
 
 import orjson
 
+from ledger.access.guard import WriteGuard
 from ledger.errors import (
     ConflictError,
     ImportRejected,
@@ -68,6 +69,7 @@ from ledger.policies.reconcile import reconcile as reconcile_outcomes
 from ledger.policies.rulebook import AdoptedRulebook, RulebookSet
 from ledger.policies.status import SanctionState, fold_sanctions
 from ledger.store import AppendReport, EventStore, Recorded
+from ledger.store.base import _DERIVATION_SEAL
 from ledger.timeutil import COMPANY_TZ, Period, month_of, start_of_day
 
 if TYPE_CHECKING:
@@ -137,15 +139,22 @@ class ImportReport:
     derived: int = 0
 
 
-def record(ledger: Ledger, events: Event | Iterable[Event]) -> RecordReport:
+def record(
+    ledger: Ledger, events: Event | Iterable[Event], *, actor: str | None = None
+) -> RecordReport:
     """Record observations atomically (one transaction).
 
     Args:
         events: one event or a batch; ids already stored with the same content are
             reported as already present (safe retries).
+        actor: who records them (default: the ledger's actor); checked against the access
+            document in force (:class:`~ledger.access.WriteGuard`).
 
     Raises:
-        ValidationFailed: an event is of a type only the ledger writes, or in the future.
+        ValidationFailed: an event is of a type only the ledger writes, or in the future,
+            or names a retraction target or consequence that is not recorded.
+        AccessDenied: the access document in force, or a built-in separation of duties,
+            refuses a fact; nothing is written.
         ConflictError: an id is stored with other content; nothing is written.
     """
     batch = [events] if isinstance(events, Event) else list(events)
@@ -156,11 +165,26 @@ def record(ledger: Ledger, events: Event | Iterable[Event]) -> RecordReport:
                 "type", f"{event.type} events are written by the ledger, not recorded"
             )
     with ledger.store.transaction():
+        guard = WriteGuard(ledger.store, ledger.actor if actor is None else actor)
+        guard.check_batch(_places(batch))
         report = ledger.store.append(batch)
         fresh = _FreshEvents()
         fresh.add(report.appended)
         derived = reconcile_all(ledger, {r.event.employee_id for r in report.appended}, fresh=fresh)
     return RecordReport(len(report.appended), len(report.already_present), derived)
+
+
+def _places(batch: list[Event]) -> Iterator[tuple[str, Event]]:
+    """Where each event of a recorded batch is, for messages."""
+    for n, event in enumerate(batch, start=1):
+        yield (
+            (
+                f"event {event.event_id}"
+                if len(batch) == 1
+                else f"event {n} of {len(batch)} ({event.event_id})"
+            ),
+            event,
+        )
 
 
 def import_stream(
@@ -172,6 +196,7 @@ def import_stream(
     batch_size: int = 5000,
     progress: Callable[[int], None] | None = None,
     preload: int = PRELOAD,
+    actor: str | None = None,
 ) -> ImportReport:
     """Import a JSON Lines or CSV stream in one transaction, streaming in batches.
 
@@ -180,9 +205,16 @@ def import_stream(
     held up only while the events are appended. Up to ``preload`` parsed events are kept
     for that; a larger stream is validated first, then parsed again while appending.
 
+    Lines without ``recorded_by`` are recorded under ``actor`` (default: the ledger's);
+    every line is checked against the access document in force before its batch is
+    appended.
+
     Raises:
-        ImportRejected: a bad line, or an id stored with other content; nothing written.
+        ImportRejected: a bad line, an unresolved reference, or an id stored with other
+            content; nothing written.
+        AccessDenied: a line the access document in force refuses (naming the line).
     """
+    acting = ledger.actor if actor is None else actor
     with ExitStack() as stack:
         stack.enter_context(_bulk())
         if not stream.seekable():  # standard input: keep a copy to read twice
@@ -195,7 +227,7 @@ def import_stream(
                 ) from None
             copy.seek(0)
             stream = copy
-        return _import_seekable(ledger, stream, source, fmt, batch_size, progress, preload)
+        return _import_seekable(ledger, stream, source, fmt, batch_size, progress, preload, acting)
 
 
 def _import_seekable(
@@ -206,10 +238,11 @@ def _import_seekable(
     batch_size: int,
     progress: Callable[[int], None] | None,
     preload: int,
+    actor: str | None,
 ) -> ImportReport:
     kept: list[tuple[int, Event]] | None = []
     lines = 0
-    for line, event in read_events(stream, source=source, fmt=fmt):
+    for line, event in read_events(stream, source=source, fmt=fmt, recorded_by=actor):
         lines = line
         if kept is not None:
             kept.append((line, event))
@@ -219,16 +252,21 @@ def _import_seekable(
             progress(line)
     if kept is None:
         stream.seek(0)
-    events = iter(kept) if kept is not None else read_events(stream, source=source, fmt=fmt)
+    events = (
+        iter(kept)
+        if kept is not None
+        else read_events(stream, source=source, fmt=fmt, recorded_by=actor)
+    )
     appended = present = 0
     touched: set[str] = set()
     fresh = _FreshEvents()
     with ledger.store.transaction():
+        guard = WriteGuard(ledger.store, actor)
         batch: list[tuple[int, Event]] = []
         for item in events:
             batch.append(item)
             if len(batch) >= batch_size:
-                result = _append_lines(ledger, batch, source)
+                result = _append_lines(ledger, batch, source, guard)
                 appended += len(result.appended)
                 present += len(result.already_present)
                 touched.update(r.event.employee_id for r in result.appended)
@@ -237,7 +275,7 @@ def _import_seekable(
                 if progress is not None:
                     progress(item[0])
         if batch:
-            result = _append_lines(ledger, batch, source)
+            result = _append_lines(ledger, batch, source, guard)
             appended += len(result.appended)
             present += len(result.already_present)
             touched.update(r.event.employee_id for r in result.appended)
@@ -260,7 +298,16 @@ def import_file(
         return import_stream(ledger, stream, source=name, fmt=chosen, **options)
 
 
-def _append_lines(ledger: Ledger, batch: list[tuple[int, Event]], source: str) -> AppendReport:
+def _append_lines(
+    ledger: Ledger, batch: list[tuple[int, Event]], source: str, guard: WriteGuard
+) -> AppendReport:
+    guard.start_batch()
+    for line, event in batch:
+        try:
+            guard.check(event, f"{source}:{line}")
+        except ValidationFailed as exc:
+            problems = "; ".join(str(p) for p in exc.problems)
+            raise ImportRejected(source, line, problems) from None
     try:
         return ledger.store.append([event for _, event in batch])
     except ConflictError as exc:
@@ -278,21 +325,29 @@ def adopt(
     effective_from: date | None = None,
     published_on: date | None = None,
     source: str = "<rulebook>",
-    by: str = "cli",
+    by: str | None = None,
 ) -> AdoptedRulebook:
     """Adopt a rulebook version and re-derive every employee under the new set.
 
     Adopting the same document again returns the adopted version and writes nothing,
     also when several processes adopt it at once (the check runs under the write lock).
 
+    Args:
+        by: who adopts it (default: the ledger's actor; ``"cli"`` when nobody is named
+            and no access document is in force).
+
     Raises:
         RulebookError: the document is invalid, or that id and version is already
             adopted with other content.
+        AccessDenied: the access document in force does not let ``by`` adopt rulebooks.
     """
     adopted = AdoptedRulebook.from_document(
         document, effective_from=effective_from, published_on=published_on, source=source
     )
     with _bulk(), ledger.store.transaction():
+        guard = WriteGuard(ledger.store, ledger.actor if by is None else by)
+        event = _adoption(ledger, adopted, document, source, guard.signer)
+        guard.check(event, source)
         for existing in ledger.rulebooks().versions:
             same = (existing.rulebook.id, existing.rulebook.version)
             if same == (adopted.rulebook.id, adopted.rulebook.version):
@@ -302,14 +357,15 @@ def adopt(
                     f"{source}: {adopted.rulebook.id} v{adopted.rulebook.version} is "
                     "already adopted with other content; give the new text a new version"
                 )
-        _record_adoption(ledger, adopted, document, source, by)
+        ledger.store.append([event])
+        reconcile_all(ledger, set(ledger.employees()))
     return adopted
 
 
-def _record_adoption(
+def _adoption(
     ledger: Ledger, adopted: AdoptedRulebook, document: str, source: str, by: str
-) -> None:
-    event = Event.of(
+) -> Event:
+    return Event.of(
         RulebookAdopted(
             rulebook_id=adopted.rulebook.id,
             version=adopted.rulebook.version,
@@ -323,8 +379,6 @@ def _record_adoption(
         recorded_by=by,
         source=source,
     )
-    ledger.store.append([event])
-    reconcile_all(ledger, set(ledger.employees()))
 
 
 def reconcile(ledger: Ledger, employee_id: str) -> int:
@@ -350,12 +404,12 @@ def reconcile_all(
             continue
         batch += pending(ledger, employee_id, closing_from, fresh, states)
         if len(batch) >= _DERIVED_BATCH:
-            count += len(ledger.store.append(batch).appended)
+            count += len(_append_derived(ledger, batch).appended)
             batch = []
         if states is not None and len(states.changed) >= _STATES_BATCH:
             states.save()  # in the same transaction; bounds memory on a large import
     if batch:
-        count += len(ledger.store.append(batch).appended)
+        count += len(_append_derived(ledger, batch).appended)
     if states is not None:
         states.save()
     return count
@@ -376,7 +430,7 @@ def _reconcile_one(
     states = _States(ledger) if ledger.incremental else None
     new = pending(ledger, employee_id, closing_from, fresh, states)
     if new:
-        ledger.store.append(new)
+        _append_derived(ledger, new)
     if states is not None:
         states.save()
     return len(new)
@@ -751,6 +805,12 @@ def _payroll_closings(
     ]
 
 
+def _append_derived(ledger: Ledger, events: list[Event]) -> AppendReport:
+    """Append what the ledger derived: the one caller the store lets write ledger-only types
+    (:class:`~ledger.store.base.DerivationSeal`)."""
+    return ledger.store.append(events, seal=_DERIVATION_SEAL)
+
+
 def derived_event(employee_id: str, data: EventData, occurred_at: datetime) -> Event:
     return Event.of(data, employee_id=employee_id, occurred_at=occurred_at, recorded_by=DERIVED_BY)
 
@@ -773,7 +833,7 @@ def tick(ledger: Ledger, now: datetime | None = None) -> TickReport:
     with _bulk(), ledger.store.transaction():
         previous = ledger.horizon()  # under the write lock: concurrent ticks add one
         if previous is None or when > previous:
-            ledger.store.append([derived_event(LEDGER_STREAM, Ticked(now=when), clock)])
+            _append_derived(ledger, [derived_event(LEDGER_STREAM, Ticked(now=when), clock)])
         horizon = ledger.horizon()
         assert horizon is not None
         if previous is None or month_of(previous) != month_of(horizon):
@@ -794,7 +854,7 @@ def record_checkpoint(ledger: Ledger, sign: Callable[[int], CheckpointIssued]) -
     with ledger.store.transaction():
         size = ledger.store.head()
         data = sign(size)
-        report = ledger.store.append([derived_event(LEDGER_STREAM, data, ledger.now())])
+        report = _append_derived(ledger, [derived_event(LEDGER_STREAM, data, ledger.now())])
     return report.appended[0]
 
 

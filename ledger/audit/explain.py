@@ -17,6 +17,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
+from ledger.access import access_at, judge
 from ledger.audit.wording import (
     GRACE_TYPES,
     fact_sentence,
@@ -42,14 +43,34 @@ def _number(value: Any) -> str:
     return "—" if value is None else f"{Decimal(str(value)).normalize():f}"
 
 
-def _fact(recorded: Recorded) -> dict[str, Any]:
+def _fact(ledger: Ledger, recorded: Recorded) -> dict[str, Any]:
     wire = event_to_wire(recorded.event)
     return {
         **wire,
         "position": recorded.position,
         "recorded_at": recorded.recorded_at.isoformat(),
         "hash": recorded.hash,
+        **_allowed(ledger, recorded),
     }
+
+
+def _allowed(ledger: Ledger, recorded: Recorded) -> dict[str, Any]:
+    """The role that allowed the fact under the access document in force at its position
+    (``role`` null: none in force, or none allowed it, then ``refused`` says why)."""
+    access = access_at(ledger.store, recorded.position)
+    if access is None:
+        return {"access": None, "role": None, "refused": None}
+    event = recorded.event
+    verdict = judge(access.document, event.recorded_by, event.type, event.employee_id)
+    return {"access": access.label, "role": verdict.role, "refused": verdict.missing}
+
+
+def _allowance(fact: dict[str, Any]) -> str:
+    if fact.get("access") is None:
+        return "no access document in force"
+    if fact.get("role") is None:
+        return f"NOT ALLOWED 未授权 by {fact['access']}: {fact['refused']}"
+    return f"allowed by role 角色 {fact['role']} ({fact['access']})"
 
 
 @dataclass(frozen=True)
@@ -130,7 +151,8 @@ class Explanation:
                 f"{bullet}{fact_sentence(fact['type'], fact['data'], 'en')} "
                 f"({fact_sentence(fact['type'], fact['data'], 'zh')}) — {fact['type']}, "
                 f"occurred 发生 {fact['occurred_at']}, recorded 记录 {fact['recorded_at']} "
-                f"by {fact['recorded_by']}; evidence 证据: {evidence}; position {fact['position']}"
+                f"by {fact['recorded_by']}; evidence 证据: {evidence}; "
+                f"position {fact['position']}; {_allowance(fact)}"
             )
         lines.append(h("History 经过"))
         for step in d["history"]:
@@ -270,7 +292,7 @@ def explain(ledger: Ledger, sanction_id: UUID) -> Explanation:
             "published_on": adopted.published_on.isoformat() if adopted else None,
             "effective_from": adopted.effective_from.isoformat() if adopted else None,
         },
-        "caused_by": [_fact(f) for f in facts],
+        "caused_by": [_fact(ledger, f) for f in facts],
         "basis": issued.basis.model_dump(mode="json"),
         "depends_on": depends,
         "history": history,

@@ -9,10 +9,11 @@ with a reason.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ledger.audit.pool import PARALLEL_FROM, EmployeePool
+from ledger.audit.rights import RightsReport, check_rights
 from ledger.events import (
     GradeAssigned,
     SanctionIssued,
@@ -46,11 +47,13 @@ class VerifyReport:
     chain: ChainReport
     discrepancies: tuple[Discrepancy, ...]
     employees: int
+    rights: RightsReport = field(default_factory=lambda: RightsReport(False))
+    """Who wrote what, against the access document in force at each position."""
 
     @property
     def ok(self) -> bool:
-        """Intact chain and no discrepancy."""
-        return self.chain.ok and not self.discrepancies
+        """Intact chain, no discrepancy, and every fact written with the right to."""
+        return self.chain.ok and not self.discrepancies and not self.rights.violations
 
     def to_json(self) -> dict[str, Any]:
         """JSON form."""
@@ -68,6 +71,7 @@ class VerifyReport:
                 {"employee_id": d.employee_id, "sanction_id": d.sanction_id, "problem": d.problem}
                 for d in self.discrepancies
             ],
+            "rights": self.rights.to_json(),
         }
 
 
@@ -172,7 +176,9 @@ def _check(ledger: Ledger, employee_id: str, _: None) -> list[Discrepancy]:
 def verify(
     ledger: Ledger, *, workers: int | None = None, parallel_from: int = PARALLEL_FROM
 ) -> VerifyReport:
-    """Check the chain, then re-derive every employee and compare with what is recorded.
+    """Check the chain, then re-derive every employee and compare with what is recorded,
+    and judge every fact by the access document in force at its position
+    (:func:`ledger.audit.rights.check_rights`).
 
     A broken chain stops there: nothing after it can be trusted to re-derive.
 
@@ -192,5 +198,6 @@ def verify(
         chain = ledger.store.verify()
         if not chain.ok:
             return VerifyReport(chain, (), 0)
+        rights = check_rights(ledger.store)
         found = tuple(d for part in pool.results() for d in part)
-    return VerifyReport(chain, found, len(employees))
+    return VerifyReport(chain, found, len(employees), rights)

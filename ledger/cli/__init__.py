@@ -46,8 +46,12 @@ EXIT_INTERNAL = 3
 class LedgerContext:
     """What every command shares: the database path and a lazily opened ledger."""
 
-    def __init__(self, db: str, wait: float = DEFAULT_WRITE_TIMEOUT) -> None:
+    def __init__(
+        self, db: str, wait: float = DEFAULT_WRITE_TIMEOUT, actor: str | None = None
+    ) -> None:
         self.db = db
+        self.actor = actor
+        """Who writes (``--as`` / ``$LEDGER_ACTOR``), or ``None``."""
         self.name = display_location(db)
         """The database as printed (a URL's password masked)."""
         self.wait = wait
@@ -73,6 +77,7 @@ class LedgerContext:
                 self.db,
                 adopt_default=False,
                 readonly=not (write or create),
+                actor=self.actor,
                 create=create,
                 write_timeout=self.wait,
                 on_wait=self._waiting,
@@ -140,16 +145,25 @@ def handles_errors(fn: Callable[P, R]) -> Callable[P, R]:
     show_default=f"$LEDGER_WAIT, else {DEFAULT_WRITE_TIMEOUT:g}",
     help="Seconds a writing command waits for another writer before giving up.",
 )
+@click.option(
+    "--as",
+    "actor",
+    default=lambda: os.environ.get("LEDGER_ACTOR") or None,
+    show_default="$LEDGER_ACTOR",
+    metavar="ACTOR",
+    help="Who is writing (e.g. hr:H01), checked against the access document in force.",
+)
 @click.version_option(package_name="conduct-ledger")
 @click.pass_context
-def cli(ctx: click.Context, db: str, wait: float) -> None:
+def cli(ctx: click.Context, db: str, wait: float, actor: str | None) -> None:
     """Conduct ledger: a tamper-evident record of service conduct and its consequences.
 
     Reading commands open the database read-only and answer while another process
-    writes; writing commands (init, record, import, tick, rulebook --adopt, rebuild)
-    queue behind each other.
+    writes; writing commands (init, record, import, tick, rulebook --adopt, access
+    --adopt, rebuild) queue behind each other. Once an access document is adopted, every
+    write is checked against it: say who you are with --as (see `ledger access`).
     """
-    state = LedgerContext(db, wait)
+    state = LedgerContext(db, wait, actor)
     ctx.obj = state
     ctx.call_on_close(state.close)
 
@@ -157,6 +171,7 @@ def cli(ctx: click.Context, db: str, wait: float) -> None:
 def main(argv: list[str] | None = None) -> Any:
     """Entry point of the ``ledger`` console script."""
     from ledger.cli import (
+        access_cmds,
         audit_cmds,
         copy_cmds,
         demo_cmd,
@@ -180,6 +195,7 @@ def main(argv: list[str] | None = None) -> Any:
         demo_cmd.register(cli)
         notice_cmd.register(cli)
         proof_cmds.register(cli)
+        access_cmds.register(cli)
     try:
         return cli.main(args=argv, prog_name="ledger")
     except Exception as exc:  # the last guard: no traceback reaches a user

@@ -18,6 +18,7 @@ from ledger.audit import (
 )
 from ledger.audit.bundle import export_bundle, verify_bundle
 from ledger.audit.checkpoints import read_note
+from ledger.audit.rights import NOT_CHECKED, RightsReport
 from ledger.cli import (
     EXIT_PROBLEM,
     LedgerContext,
@@ -112,17 +113,35 @@ def verify_cmd(
             f"intact: {report.chain.checked} events, head {report.chain.head_hash}; "
             f"{report.employees} employees re-derived, no discrepancy"
         )
+        _rights_note(report.rights)
     elif not report.chain.ok:
         where = report.chain.first_bad_position
         err.print(f"BROKEN at position {where}: {report.chain.problem}")
     else:
-        err.print(f"{len(report.discrepancies)} discrepancies (chain intact):")
+        if report.discrepancies:
+            err.print(f"{len(report.discrepancies)} discrepancies (chain intact):")
         for d in report.discrepancies:
             err.print(f"  {d.employee_id} {d.sanction_id or ''}: {d.problem}")
+        violations = report.rights.violations
+        if violations:
+            err.print(f"{len(violations)} facts recorded without the right (chain intact):")
+        for v in violations:
+            err.print(f"  {v}")
+        _rights_note(report.rights)
     if fmt != "json":
         report_checks(checks)
     if failed:
         sys.exit(EXIT_PROBLEM)
+
+
+def _rights_note(rights: RightsReport) -> None:
+    if not rights.checked:
+        out.print(NOT_CHECKED)
+    elif not rights.violations:
+        out.print(
+            f"rights: all {rights.facts} events since the first access document were written "
+            f"with the right to ({rights.access} in force)"
+        )
 
 
 @click.command(name="replay")

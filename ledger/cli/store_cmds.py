@@ -59,7 +59,7 @@ def init(state: LedgerContext, effective_from: str | None, published_on: str | N
 @click.argument("type_name", metavar="TYPE")
 @click.option("--employee", "-e", required=True, help="The employee the fact is about.")
 @click.option("--at", "at", help="When it happened (ISO 8601 with offset); default now.")
-@click.option("--by", "by", default="cli", show_default=True, help="Who records it.")
+@click.option("--by", "by", help="Who records it (default: --as, else cli).")
 @click.option("--data", "data", default="{}", help="The type's fields as a JSON object.")
 @click.option("--id", "event_id", help="Event id (UUID) for idempotent retries; default new.")
 @click.option("--source", help="Originating system or document reference.")
@@ -71,7 +71,7 @@ def record(
     type_name: str,
     employee: str,
     at: str | None,
-    by: str,
+    by: str | None,
     data: str,
     event_id: str | None,
     source: str | None,
@@ -98,7 +98,7 @@ def record(
         "type": type_name,
         "employee_id": employee,
         "occurred_at": (parse_instant(at, what="--at") if at else ledger.now()).isoformat(),
-        "recorded_by": by,
+        "recorded_by": by or state.actor or "cli",
         "data": payload,
         "evidence": list(evidence),
     }

@@ -1,5 +1,6 @@
 """The event catalogue: envelope, every observation and derived type, the wire codec."""
 
+from ledger.events.access import AccessAdopted
 from ledger.events.attendance import Absence, EarlyDeparture, LateArrival, LeaveTaken, PostLeft
 from ledger.events.base import LEDGER_STREAM, Event, EventData, Instant, new_event_id
 from ledger.events.codec import (
@@ -73,6 +74,7 @@ __all__ = [
     "OBSERVATION_TYPES",
     "UPCASTERS",
     "Absence",
+    "AccessAdopted",
     "Allocation",
     "ApologyMade",
     "AppealDecided",

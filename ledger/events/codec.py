@@ -118,12 +118,18 @@ def validation_failed(exc: ValueError) -> ValidationFailed:
     return ValidationFailed([FieldProblem("", str(exc))])
 
 
-def parse_event(raw: Mapping[str, Any] | str | bytes, *, observations_only: bool = False) -> Event:
+def parse_event(
+    raw: Mapping[str, Any] | str | bytes,
+    *,
+    observations_only: bool = False,
+    recorded_by: str | None = None,
+) -> Event:
     """Validate one wire-format event (a dict or a JSON document), upcasting old versions.
 
     Args:
         raw: the event.
         observations_only: refuse the types only the ledger writes (``sanction.issued``...).
+        recorded_by: the recorder of an event that names none (the acting actor).
 
     Raises:
         ValidationFailed: malformed JSON, unknown type, unknown or invalid field.
@@ -145,6 +151,8 @@ def parse_event(raw: Mapping[str, Any] | str | bytes, *, observations_only: bool
             raise ValidationFailed(
                 [FieldProblem("type", f"{model.TYPE} events are written by the ledger, not sent")]
             )
+    if recorded_by is not None and "recorded_by" not in loaded:
+        loaded = {**loaded, "recorded_by": recorded_by}
     upcast = UPCASTERS.upcast(loaded)
     try:
         return _adapter().validate_python(upcast)

@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal, Union
 from pydantic import Discriminator, Field, TypeAdapter, create_model
 
 from ledger.events import (
+    access,
     attendance,
     conduct,
     corrections,
@@ -82,6 +83,7 @@ EVENT_TYPES = TypeRegistry(
         corrections.AppealFiled,
         corrections.AppealDecided,
         derived.RulebookAdopted,
+        access.AccessAdopted,
         derived.SanctionIssued,
         derived.SanctionVoided,
         derived.SanctionRevoked,

@@ -18,12 +18,13 @@ from collections.abc import Callable, Container, Iterable, Iterator, Mapping, Se
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Literal, NamedTuple
+from typing import Any, Final, Literal, NamedTuple, NoReturn, final
 from uuid import UUID
 
 import orjson
 
 from ledger.errors import (
+    AccessDenied,
     ConcurrencyError,
     ConflictError,
     FieldProblem,
@@ -43,13 +44,17 @@ from ledger.timeutil import COMPANY_TZ
 
 __all__ = [
     "GENESIS_HASH",
+    "LEDGER_ACTOR",
+    "LEDGER_ONLY_PREFIXES",
     "AppendReport",
     "ChainReport",
+    "DerivationSeal",
     "EventStore",
     "ReadFilter",
     "Recorded",
     "Row",
     "chain_hash",
+    "is_ledger_only",
     "record_of_row",
 ]
 
@@ -57,6 +62,44 @@ GENESIS_HASH = "0" * 64
 FUTURE_TOLERANCE = timedelta(minutes=5)
 POLL_SECONDS = 0.05
 """How often :meth:`EventStore.wait_for` looks at the head on a backend without notices."""
+LEDGER_ACTOR = "ledger"
+"""``recorded_by`` of every event the derivation path writes, and of nothing else."""
+LEDGER_ONLY_PREFIXES = ("sanction.", "grade.", "payroll.", "ledger.")
+"""Types the ledger alone writes: what it derives (docs/ARCHITECTURE.md, "Access")."""
+
+
+def is_ledger_only(type_name: str) -> bool:
+    """Whether only the derivation path may append events of ``type_name``."""
+    return type_name.startswith(LEDGER_ONLY_PREFIXES)
+
+
+@final
+class DerivationSeal:
+    """The derivation path's permission to append ledger-only types (``sanction.*``,
+    ``grade.*``, ``payroll.*``, ``ledger.*``).
+
+    :meth:`EventStore.append` refuses those types unless given *the* seal, a single
+    instance that cannot be constructed, copied into another or pickled. Only
+    :mod:`ledger.write` imports it (a test holds the package to that), so no ordinary
+    caller, through the library or any backend, appends a consequence by accident.
+    """
+
+    __slots__ = ()
+
+    def __new__(cls) -> DerivationSeal:
+        raise UsageError("the derivation seal is not for callers; record facts instead")
+
+    def __copy__(self) -> DerivationSeal:
+        return self
+
+    def __deepcopy__(self, memo: object) -> DerivationSeal:
+        return self
+
+    def __reduce__(self) -> NoReturn:
+        raise TypeError("the derivation seal cannot be pickled")
+
+
+_DERIVATION_SEAL: Final[DerivationSeal] = object.__new__(DerivationSeal)
 
 
 class Row(NamedTuple):
@@ -339,6 +382,32 @@ def _event_of(values: dict[str, Any]) -> Event:
     return event
 
 
+def _check_writer(event: Event, sealed: bool) -> None:
+    """Ledger-only types come from the derivation path (sealed) as ``"ledger"``; nothing
+    else may use that name."""
+    where = f"event {event.event_id}"
+    if is_ledger_only(event.type):
+        if not sealed:
+            raise AccessDenied(
+                event.recorded_by,
+                event.type,
+                "only the ledger's derivation path writes it; the store refuses it from "
+                "any other caller",
+                where=where,
+            )
+        if event.recorded_by != LEDGER_ACTOR:
+            raise ValidationFailed.single(
+                "recorded_by", f"{event.type} is recorded by {LEDGER_ACTOR!r}", where=where
+            )
+    elif event.recorded_by == LEDGER_ACTOR:
+        raise AccessDenied(
+            LEDGER_ACTOR,
+            event.type,
+            f"{LEDGER_ACTOR!r} is the name of the derivation path; record facts under your own",
+            where=where,
+        )
+
+
 class EventStore(ABC):
     """Append-only event log with a hash chain. Backends implement the ``_`` methods."""
 
@@ -487,6 +556,7 @@ class EventStore(ABC):
         events: Sequence[Event],
         *,
         expected_version: int | Mapping[str, int] | None = None,
+        seal: DerivationSeal | None = None,
     ) -> AppendReport:
         """Append a batch atomically.
 
@@ -494,6 +564,8 @@ class EventStore(ABC):
             events: the batch, in the order positions are assigned.
             expected_version: the stream version the caller last saw; an ``int`` when the batch
                 is for one employee, else a mapping from employee id to version.
+            seal: the derivation path's :class:`DerivationSeal`; without it, ledger-only
+                types are refused.
 
         Returns:
             Which events were appended and which were already present (same id, same content).
@@ -502,12 +574,14 @@ class EventStore(ABC):
             ConflictError: an id is stored (or repeated in the batch) with other content.
             ConcurrencyError: a stream is not at the expected version.
             ValidationFailed: an ``occurred_at`` lies in the future of the store's clock.
+            AccessDenied: a ledger-only type without the seal, or a fact recorded as
+                ``"ledger"``; nothing is written.
         """
         with self.transaction():
-            return self._append(events, expected_version)
+            return self._append(events, expected_version, seal is _DERIVATION_SEAL)
 
     def _append(
-        self, events: Sequence[Event], expected: int | Mapping[str, int] | None
+        self, events: Sequence[Event], expected: int | Mapping[str, int] | None, sealed: bool
     ) -> AppendReport:
         if not events:
             if isinstance(expected, Mapping):
@@ -525,6 +599,7 @@ class EventStore(ABC):
                     else f"data is not of type {event.type}",
                     where=f"event {event.event_id}",
                 )
+            _check_writer(event, sealed)
         existing = self._existing([e.event_id for e in events])
         fresh: list[tuple[Event, dict[str, Any]]] = []
         seen: dict[UUID, bytes] = {}

@@ -13,10 +13,18 @@ from pathlib import Path
 
 import pytest
 
-from ledger.errors import ConcurrencyError, ConflictError, UsageError, ValidationFailed
-from ledger.events import Event
+from ledger.errors import (
+    AccessDenied,
+    ConcurrencyError,
+    ConflictError,
+    UsageError,
+    ValidationFailed,
+)
+from ledger.events import Event, Ticked
 from ledger.store import GENESIS_HASH, EventStore, ReadFilter
+from ledger.store.base import _DERIVATION_SEAL
 from ledger.testing import ManualClock, absent, complaint_received, early, instant, late, praised
+from ledger.write import derived_event
 
 
 class StoreContract:
@@ -92,6 +100,38 @@ class StoreContract:
     def test_an_empty_batch_appends_nothing(self, store: EventStore) -> None:
         report = store.append([])
         assert (report.appended, report.already_present, store.head()) == ((), (), 0)
+
+    # -- ledger-only types: the derivation path alone (docs/ARCHITECTURE.md, "Access") ------
+
+    def test_a_ledger_only_type_without_the_seal_is_refused_and_nothing_written(
+        self, store: EventStore
+    ) -> None:
+        store.append([late("E1")])
+        tick = derived_event(
+            "_ledger", Ticked(now=instant("2026-07-05 00:00")), instant("2026-07-05 00:00")
+        )
+        with pytest.raises(AccessDenied, match="derivation path"):
+            store.append([late("E2"), tick])
+        assert store.head() == 1
+        assert [r.event.employee_id for r in store.read()] == ["E1"]
+
+    def test_the_derivation_path_appends_ledger_only_types_with_the_seal(
+        self, store: EventStore
+    ) -> None:
+        tick = derived_event(
+            "_ledger", Ticked(now=instant("2026-07-05 00:00")), instant("2026-07-05 00:00")
+        )
+        report = store.append([tick], seal=_DERIVATION_SEAL)
+        assert [r.event.type for r in report.appended] == ["ledger.ticked"]
+        forged = tick.model_copy(update={"recorded_by": "hr:H01"})
+        with pytest.raises(ValidationFailed, match="recorded_by"):
+            store.append([forged], seal=_DERIVATION_SEAL)
+        assert store.head() == 1
+
+    def test_a_fact_recorded_as_the_ledger_is_refused(self, store: EventStore) -> None:
+        with pytest.raises(AccessDenied, match="name of the derivation path"):
+            store.append([late("E1", recorded_by="ledger")])
+        assert store.head() == 0
 
     # -- idempotency and conflicts ----------------------------------------------------------
 

@@ -173,6 +173,20 @@ def test_a_quarter_where_the_cap_bites_then_a_refund_in_the_first_open_month(db:
     sanctions = json.loads(ledger(db, "sanctions", "--employee", "E2", "--format", "json"))
     (warning,) = [s for s in sanctions if s["kind"] == "warning"]
     decision = {"sanction_id": warning["sanction_id"], "outcome": "upheld"}
+    appeal = {"sanction_id": warning["sanction_id"], "grounds": "the customer misheard"}
+    ledger(
+        db,
+        "record",
+        "appeal.filed",
+        "--employee",
+        "E2",
+        "--at",
+        "2026-10-05T10:00:00+08:00",
+        "--by",
+        "employee:E2",
+        "--data",
+        json.dumps(appeal),
+    )
     ledger(
         db,
         "record",

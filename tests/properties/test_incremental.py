@@ -22,7 +22,7 @@ from ledger import write
 from ledger.app import Ledger
 from ledger.events import EVENT_TYPES, Event
 from ledger.store import MemoryStore
-from ledger.testing import ManualClock, instant
+from ledger.testing import ManualClock, WhenResolvable, instant
 
 TICKS = [instant("2026-07-01 00:00") + timedelta(days=7 * week, hours=13) for week in range(14)]
 """Weekly tick times over the quarter and just after it (grades, deadlines)."""
@@ -55,13 +55,15 @@ def feed(
     ledger.incremental = incremental
     size = max(1, -(-len(facts) // max(1, batches)))
     pending_ticks = list(ticks)
+    recorder = WhenResolvable(ledger)  # an appeal waits for its consequence to be recorded
     for start in range(0, len(facts), size):
         chunk = facts[start : start + size]
         while pending_ticks and chunk and chunk[0].occurred_at > pending_ticks[0]:
             ledger.tick(pending_ticks.pop(0))
-        ledger.record(chunk)
+        recorder.record(chunk)
     for moment in pending_ticks:
         ledger.tick(moment)
+    recorder.flush()
     return ledger
 
 

@@ -22,7 +22,7 @@ from ledger.app import Ledger
 from ledger.events import Event
 from ledger.policies.engine import Derivation, counted_facts, derive
 from ledger.policies.rulebook import AdoptedRulebook, Rulebook, RulebookSet
-from ledger.testing import ManualClock, events, instant, make, retract
+from ledger.testing import ManualClock, WhenResolvable, events, instant, make, retract
 
 BOOKS = RulebookSet([AdoptedRulebook.from_document(Rulebook.default_document())])
 Q3_START, Q3_END = instant("2026-07-01 00:00"), instant("2026-09-30 23:59")
@@ -187,10 +187,24 @@ def appealed_quarters(draw: Any, emp: str = "E1") -> list[Event]:
         )
         for o in chosen
     ]
+    # A decision answers a filed appeal (issue 13, point 8).
+    filed = [filing(emp, o.sanction_id, o.issued_at, draw(st.uuids(version=4))) for o in chosen]
     if decided and draw(st.booleans()):  # a decision entered in error, then retracted
         mistake = draw(st.sampled_from(decided))
         decided.append(retract(mistake, event_id=draw(st.uuids(version=4))))
-    return draw(st.permutations([*history, *decided]))
+    return draw(st.permutations([*history, *filed, *decided]))
+
+
+def filing(emp: str, sanction_id: UUID, issued_at: datetime, event_id: UUID) -> Event:
+    """The appeal against a consequence, filed an hour after it was issued."""
+    return make(
+        "appeal.filed",
+        emp,
+        issued_at + timedelta(hours=1),
+        envelope={"event_id": event_id},
+        sanction_id=sanction_id,
+        grounds="I was not there",
+    )
 
 
 def summary(derivation: Derivation) -> tuple[Any, ...]:
@@ -218,12 +232,16 @@ def summary(derivation: Derivation) -> tuple[Any, ...]:
 
 
 def record_in_batches(history: Sequence[Event], cuts: Sequence[int]) -> Ledger:
+    """Record ``history`` in batches cut at ``cuts``; what refers to a consequence or fact
+    not recorded yet waits for a later batch, or the end (after the tick)."""
     ledger = Ledger.in_memory(clock=ManualClock(CLOCK_AT))
+    recorder = WhenResolvable(ledger)
     bounds = [0, *sorted(c % (len(history) + 1) for c in cuts), len(history)]
     for start, end in pairwise(bounds):
         if end > start:
-            ledger.record(history[start:end])
+            recorder.record(history[start:end])
     ledger.tick(HORIZON)
+    assert recorder.flush() == []
     return ledger
 
 
@@ -328,7 +346,7 @@ def test_an_upheld_appeal_on_an_escalated_warning_voids_the_escalation(data: Any
 
     # The ledger records the same: the warning, the escalation and their fines voided.
     ledger = record_in_batches(history, [])
-    ledger.record(upheld)
+    ledger.record([filing("E1", warning, escalation.issued_at, UUID(int=6)), upheld])
     states = {s.sanction_id: s for s in ledger.sanctions("E1")}
     gone = {warning, escalation.sanction_id}
     gone |= {i for i, s in states.items() if s.issued.attached_to in gone}

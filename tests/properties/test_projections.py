@@ -32,7 +32,15 @@ from ledger.projections.store import (
     stored_as_of,
 )
 from ledger.projections.view import EmployeeView, employee_view
-from ledger.testing import ManualClock, appeal_decided, hired, instant, make, retract
+from ledger.testing import (
+    ManualClock,
+    appeal_decided,
+    appeal_filed,
+    hired,
+    instant,
+    make,
+    retract,
+)
 from ledger.timeutil import Period, month_of
 
 EMPLOYEES = ("E1", "E2")
@@ -198,8 +206,9 @@ def plans(draw: Any) -> Plan:
             decision = appeal_decided(
                 emp, when, sanction_id=sanction, outcome=outcome, **ids.next()
             )
-            step.batches.append([decision])
-            ledger.record(decision)
+            appeal = appeal_filed(emp, when, sanction_id=sanction, **ids.next())
+            step.batches.append([appeal, decision])  # a decision answers a filed appeal
+            ledger.record([appeal, decision])
         if step.tick_at is not None:
             ledger.tick(step.tick_at)
         steps.append(step)

@@ -29,7 +29,7 @@ from ledger.audit import ReplayReport, replay, verify
 from ledger.audit.bundle import export_bundle, verify_bundle
 from ledger.events import Event
 from ledger.policies.rulebook import Rulebook
-from ledger.testing import ManualClock, hired
+from ledger.testing import ManualClock, WhenResolvable, hired
 from ledger.timeutil import Period
 
 Q3 = Period.parse("2026Q3")
@@ -52,10 +52,12 @@ def ledgers(draw: Any) -> Ledger:
     ordered = draw(st.permutations(facts))
     cuts = sorted(draw(st.lists(st.integers(0, len(ordered)), max_size=2)))
     ledger = Ledger.in_memory(clock=ManualClock("2026-12-01 00:00"))
+    recorder = WhenResolvable(ledger)  # an appeal waits for its consequence to be recorded
     for start, end in zip([0, *cuts], [*cuts, len(ordered)], strict=True):
         if end > start:
-            ledger.record(ordered[start:end])
+            recorder.record(ordered[start:end])
     ledger.tick(HORIZON)
+    assert recorder.flush() == []
     return ledger
 
 

@@ -160,7 +160,15 @@ class LedgerMachine(RuleBasedStateMachine):
             sanction_id=target.sanction_id,
             outcome=outcome,
         )
-        self.ledger.record(decision)
+        filing = make(  # a decision answers a filed appeal (issue 13, point 8)
+            "appeal.filed",
+            target.employee_id,
+            self.clock.now,
+            envelope={"event_id": self._id()},
+            sanction_id=target.sanction_id,
+            grounds="not me",
+        )
+        self.ledger.record([filing, decision])
         self.observations.append(decision)  # a decision entered in error can be retracted
 
     @rule(hours=st.integers(1, 96), tick=st.booleans())

@@ -213,6 +213,25 @@ def test_the_appeal_and_the_retraction_void_what_they_undid(
         assert {g.event.employee_id for g in grades} == set(ledger.employees())
 
 
+def test_the_demo_adopts_its_access_document_and_every_fact_has_its_right(
+    demo_db: tuple[Path, DemoResult, str],
+) -> None:
+    path, _, _ = demo_db
+    with Ledger.open(path, adopt_default=False) as ledger:
+        access = ledger.access()
+        assert access is not None
+        assert (access.label, access.adopted_by, access.position) == (
+            "company-access v1",
+            "hr:H01",
+            1,
+        )
+        rights = verify(ledger).rights
+        assert rights.checked and rights.violations == ()
+        assert rights.facts == ledger.store.head()
+        appeal = [r.event for r in ledger.store.read(types=frozenset({"appeal.decided"}))]
+        assert [e.recorded_by for e in appeal] == ["hr:appeals-board"]
+
+
 def test_a_second_run_replaces_a_demo_database_with_the_same_company(
     demo_db: tuple[Path, DemoResult, str], tmp_path: Path
 ) -> None:

@@ -27,7 +27,15 @@ from ledger.events import Event, GradeAssigned
 from ledger.policies.engine import Derivation, derive
 from ledger.policies.grades import Grade, employment_quarters, quarter_grade
 from ledger.policies.rulebook import AdoptedRulebook, Rulebook, RulebookSet
-from ledger.testing import ManualClock, appeal_decided, hired, instant, make, retract
+from ledger.testing import (
+    ManualClock,
+    appeal_decided,
+    appeal_filed,
+    hired,
+    instant,
+    make,
+    retract,
+)
 from ledger.timeutil import Period
 
 EMP = "E1"
@@ -397,8 +405,10 @@ def test_an_upheld_appeal_supersedes_the_grade_and_a_rejected_one_does_not() -> 
     warned = sanction_of(book.ledger.derive(EMP), "warning")
     count = len(book.grades())
     rejected = appeal_decided(EMP, "2026-10-05 10:00", sanction_id=warned, outcome="rejected")
+    book.record("2026-10-04 10:00", appeal_filed(EMP, "2026-10-04 10:00", sanction_id=warned))
     book.record("2026-10-05 10:00", rejected)
     assert len(book.grades()) == count
+    book.record("2026-10-05 12:00", appeal_filed(EMP, "2026-10-05 12:00", sanction_id=warned))
     book.record("2026-10-06 10:00", appeal_decided(EMP, "2026-10-06 10:00", sanction_id=warned))
     _, latest = book.grades()[-1]
     assert (latest.period, latest.level, latest.score) == ("2026Q3", "excellent", 100)

@@ -25,7 +25,15 @@ from ledger.events import Event, PayrollClosed
 from ledger.policies.payroll import PayrollMonth, payroll_months
 from ledger.projections.store import Projections
 from ledger.projections.view import employee_view
-from ledger.testing import ManualClock, appeal_decided, hired, instant, make, retract
+from ledger.testing import (
+    ManualClock,
+    appeal_decided,
+    appeal_filed,
+    hired,
+    instant,
+    make,
+    retract,
+)
 from ledger.timeutil import month_of
 
 EMP = "E1"
@@ -314,7 +322,11 @@ def test_refund_after_an_upheld_appeal_appears_in_the_first_open_month() -> None
         Decimal("0.00"),
     )
 
-    book.record("2026-08-05 10:00", appeal_decided(EMP, "2026-08-05 10:00", sanction_id=warning))
+    book.record(
+        "2026-08-05 10:00",
+        appeal_filed(EMP, "2026-08-03 10:00", sanction_id=warning),
+        appeal_decided(EMP, "2026-08-05 10:00", sanction_id=warning),
+    )
     # July stays as closed; August refunds the 50.00 deducted for the fine of the voided
     # warning, and nothing new is due.
     assert book.rows() == [
@@ -345,7 +357,11 @@ def test_refund_is_what_was_deducted_and_the_undeducted_rest_stops_being_due() -
     assert (july.deducted, july.carried) == (Decimal("310.00"), Decimal("40.00"))
     assert allocations(july)[1] == (fine, "10.00")
 
-    book.record("2026-08-05 10:00", appeal_decided(EMP, "2026-08-05 10:00", sanction_id=warning))
+    book.record(
+        "2026-08-05 10:00",
+        appeal_filed(EMP, "2026-08-03 10:00", sanction_id=warning),
+        appeal_decided(EMP, "2026-08-05 10:00", sanction_id=warning),
+    )
     # August: refund the 10.00 deducted; the 40.00 carried is no longer due.
     (_, august) = book.months()
     assert row(august) == (
@@ -371,6 +387,8 @@ def test_a_rejected_appeal_changes_nothing() -> None:
     decision = appeal_decided(
         EMP, "2026-08-05 10:00", sanction_id=book.outcome("warning"), outcome="rejected"
     )
+    filed = appeal_filed(EMP, "2026-08-03 10:00", sanction_id=book.outcome("warning"))
+    book.record("2026-08-05 10:00", filed)
     book.record("2026-08-05 10:00", decision)
     assert book.rows() == before
 
@@ -483,6 +501,7 @@ def test_a_tick_behind_the_clock_closes_the_month_as_of_its_horizon() -> None:
     # then a tick at 1 September (behind the clock) closes August.
     book.record(
         "2026-09-10 12:00",
+        appeal_filed(EMP, "2026-09-02 10:00", sanction_id=warning),
         appeal_decided(EMP, "2026-09-05 10:00", sanction_id=warning),
         damage("2026-09-06 10:00", "70.00"),
     )

@@ -18,7 +18,7 @@ from ledger.cli.tables import Column, Window, paging_options, print_table
 from ledger.policies.engine import DEFAULT_RULES, PARAMETER_SECTIONS
 from ledger.policies.status import SanctionState
 from ledger.projections.listings import SanctionRegister, sanction_fields
-from ledger.timeutil import Period, parse_instant
+from ledger.timeutil import Period, parse_instant, to_the_second
 
 __all__ = ["register", "sanction_row"]
 
@@ -140,7 +140,7 @@ def tick(state: LedgerContext, now: str | None) -> None:
     with progress(err, "ticking: deadlines, payroll months, grades"):
         report = ledger.tick(moment)
     out.print(
-        f"ticked to {report.now.isoformat()}: {report.employees} employees checked, "
+        f"ticked to {to_the_second(report.now)}: {report.employees} employees checked, "
         f"{report.derived} derived events recorded"
     )
 

@@ -159,6 +159,7 @@ class Ledger:
         progress: Callable[[int], None] | None = None,
         preload: int = write.PRELOAD,
         actor: str | None = None,
+        stages: write.Stages | None = None,
     ) -> ImportReport:
         """Import a JSON Lines or CSV stream in one transaction, all or nothing.
 
@@ -179,6 +180,7 @@ class Ledger:
             progress=progress,
             preload=preload,
             actor=actor,
+            stages=stages,
         )
 
     def import_file(
@@ -335,17 +337,18 @@ class Ledger:
         """The derived events reconciliation would record for one employee now (none written)."""
         return write.pending(self, employee_id)
 
-    def tick(self, now: datetime | None = None) -> TickReport:
+    def tick(self, now: datetime | None = None, stages: write.Stages | None = None) -> TickReport:
         """Evaluate deadlines up to ``now`` (default: the clock) and reconcile.
 
         The horizon only moves forward: a tick earlier than the last one evaluates nothing
         new. Every employee with a deadline-bearing fact is reconciled (everyone when a month
-        ends: payroll closes, grades are due).
+        ends: payroll closes, grades are due). ``stages`` is told each stage's progress
+        (``ledger.write.Stages``).
 
         Raises:
             UsageError: ``now`` lies in the future of the ledger's clock.
         """
-        return write.tick(self, now)
+        return write.tick(self, now, stages)
 
     def record_checkpoint(self, sign: Callable[[int], CheckpointIssued]) -> Recorded:
         """Record ``ledger.checkpointed`` for a checkpoint of the head, under the write lock

@@ -882,7 +882,8 @@ def _top_table(
         what = ", ".join(f"{kinds[k]} {k} {zh(k)}" for k in _SEVERITY if kinds[k])
         money = sum((s.issued.amount or Decimal(0) for s in items), Decimal("0.00"))
         card = cards[employee]
-        grade = f"{card.grade.level} ({card.grade.score})" if card.grade.level else "—"
+        level = card.grade.level
+        grade = f"{LEVELS_ZH[level]} {level} ({card.grade.score})" if level else "—"
         table.add_row(employee, card.department or "", what, format(money, "f"), grade)
     console.print(table)
 

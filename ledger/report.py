@@ -1,7 +1,9 @@
 """A self-contained HTML report of a period: charts as inline SVG, no network, no scripts.
 
 Sections: grade distribution per department, consequences per rule, attendance points over
-the period, payroll deductions against their caps, and every employee's scorecard.
+the period, payroll deductions against their caps, and every employee's scorecard. The
+charts (:mod:`ledger.charts`) scale with the window; the page names a Chinese font for every
+common system and prints on paper with its colours.
 """
 
 from __future__ import annotations
@@ -16,18 +18,19 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from ledger.charts import FONT, bar_chart, grouped_columns, line_chart, stacked_bars
 from ledger.events import LEDGER_STREAM
 from ledger.money import ZERO
 from ledger.policies.grades import LEVELS_ZH
 from ledger.policies.payroll import payroll_months
 from ledger.policies.rulebook import RulebookSet
 from ledger.projections.listings import STAMP, ReadModel, grade_of, per_employee
-from ledger.projections.measures import attendance_points
+from ledger.projections.measures import attendance_points, points_text
 from ledger.projections.registers import department_summary, quota_percent
 from ledger.projections.scorecard import QuarterGrade, scorecard
 from ledger.projections.view import EmployeeView, employee_view
 from ledger.store import ReadFilter
-from ledger.timeutil import Period, month_of, months_of, quarter_of
+from ledger.timeutil import Period, month_of, months_of, quarter_of, to_the_second
 
 if TYPE_CHECKING:
     from ledger.app import Ledger
@@ -41,128 +44,49 @@ LEVEL_COLOURS = {
     "unqualified": "#c62828",
     "ungraded": "#9e9e9e",
 }
-CSS = """
-body{font-family:system-ui,"Noto Sans CJK SC",sans-serif;margin:2rem;color:#222;max-width:1100px}
-h1{margin-bottom:.2rem} h2{margin-top:2.2rem;border-bottom:1px solid #ddd}
-table{border-collapse:collapse;width:100%;font-size:.9rem}
-th,td{border-bottom:1px solid #eee;padding:.3rem .5rem;text-align:left}
-td.num{text-align:right} .meta{color:#666;font-size:.9rem}
-svg text{font-size:12px;fill:#333} details{margin:.2rem 0}
+FONTS = (
+    '-apple-system, BlinkMacSystemFont, "Segoe UI", "PingFang SC", "Hiragino Sans GB", '
+    '"Microsoft YaHei", "Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Micro Hei", '
+    '"Helvetica Neue", Arial, sans-serif'
+)
+"""Latin system faces first, then a simplified-Chinese face of every common system (macOS,
+Windows, Linux), so 中文 never falls back to a random font."""
+CSS = f"""
+:root{{--fonts:{FONTS}}}
+body{{font-family:var(--fonts);margin:0 auto;padding:1rem clamp(.75rem,3vw,2.5rem);color:#222;
+line-height:1.45}}
+h1{{margin-bottom:.2rem;font-size:clamp(1.3rem,2.5vw,1.9rem)}}
+h2{{margin-top:2.2rem;border-bottom:1px solid #ddd}}
+.wide{{overflow-x:auto}}
+table{{border-collapse:collapse;width:100%;font-size:.9rem}}
+th,td{{border-bottom:1px solid #eee;padding:.3rem .5rem;text-align:left;vertical-align:top}}
+td.num,th.num{{text-align:right;font-variant-numeric:tabular-nums}}
+.meta,.note{{color:#555;font-size:.9rem}}
+svg.chart{{display:block;width:100%;max-width:64rem;height:auto}}
+svg.chart text{{font-family:var(--fonts);font-size:{FONT}px;fill:#333}}
+svg.chart text.axis{{fill:#555;font-style:italic}}
+@media print{{
+  body{{padding:0;font-size:10pt}} h2{{break-after:avoid}} svg.chart,tr{{break-inside:avoid}}
+  *{{print-color-adjust:exact;-webkit-print-color-adjust:exact}}
+}}
 """
+LEVEL_SERIES = tuple(
+    (level, f"{LEVELS_ZH.get(level, '未评')} {level}", colour)
+    for level, colour in LEVEL_COLOURS.items()
+)
+"""The grade chart's series: key, legend label, colour."""
 
 
-def _bars(items: Sequence[tuple[str, float]], title: str, unit: str = "") -> str:
-    """A horizontal bar chart."""
-    if not items:
-        return "<p>No data.</p>"
-    top = max(v for _, v in items) or 1.0
-    height = 24 * len(items) + 30
-    rows = []
-    for i, (label, value) in enumerate(items):
-        y = 20 + 24 * i
-        width = 520 * value / top
-        rows.append(
-            f'<text x="0" y="{y + 14}">{escape(label)}</text>'
-            f'<rect x="200" y="{y}" width="{width:.1f}" height="18" fill="#1565c0"/>'
-            f'<text x="{205 + width:.1f}" y="{y + 14}">{value:g}{escape(unit)}</text>'
-        )
-    return (
-        f'<svg role="img" aria-label="{escape(title)}" width="800" height="{height}" '
-        f'xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>{"".join(rows)}</svg>'
-    )
+def _count_text(value: float) -> str:
+    return f"{value:.0f}"
 
 
-def _stacked(rows: Sequence[tuple[str, dict[str, int]]], title: str) -> str:
-    """One stacked bar per department, segments by grade level."""
-    if not rows:
-        return "<p>No data.</p>"
-    height = 28 * len(rows) + 50
-    parts = []
-    for i, (label, counts) in enumerate(rows):
-        y = 20 + 28 * i
-        total = sum(counts.values()) or 1
-        x = 200.0
-        parts.append(f'<text x="0" y="{y + 15}">{escape(label)}</text>')
-        for level, colour in LEVEL_COLOURS.items():
-            n = counts.get(level, 0)
-            if not n:
-                continue
-            width = 520 * n / total
-            parts.append(
-                f'<rect x="{x:.1f}" y="{y}" width="{width:.1f}" height="20" fill="{colour}">'
-                f"<title>{escape(level)} {n}</title></rect>"
-            )
-            if width > 18:
-                parts.append(f'<text x="{x + 4:.1f}" y="{y + 15}" style="fill:#fff">{n}</text>')
-            x += width
-    legend_y = 28 * len(rows) + 35
-    x = 200
-    for level, colour in LEVEL_COLOURS.items():
-        parts.append(
-            f'<rect x="{x}" y="{legend_y - 10}" width="10" height="10" fill="{colour}"/>'
-            f'<text x="{x + 14}" y="{legend_y}">{escape(level)} {LEVELS_ZH.get(level, "")}</text>'
-        )
-        x += 115
-    return (
-        f'<svg role="img" aria-label="{escape(title)}" width="800" height="{height}" '
-        f'xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>{"".join(parts)}</svg>'
-    )
+def _money_text(value: float) -> str:
+    return f"{value:.2f}"
 
 
-def _line(points: Sequence[tuple[str, float]], title: str) -> str:
-    """A line chart of one series."""
-    if len(points) < 2:
-        return "<p>Not enough data.</p>"
-    top = max(v for _, v in points) or 1.0
-    step = 680 / (len(points) - 1)
-    coords = [(60 + i * step, 210 - 180 * v / top) for i, (_, v) in enumerate(points)]
-    path = " ".join(f"{x:.1f},{y:.1f}" for x, y in coords)
-    labels = "".join(
-        f'<text x="{x - 20:.1f}" y="235">{escape(label)}</text>'
-        for i, ((x, _), (label, _)) in enumerate(zip(coords, points, strict=True))
-        if i % 2 == 0
-    )
-    dots = "".join(
-        f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="#1565c0"><title>{v:.2f}</title></circle>'
-        for (x, y), (_, v) in zip(coords, points, strict=True)
-    )
-    return (
-        f'<svg role="img" aria-label="{escape(title)}" width="800" height="250" '
-        f'xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>'
-        f'<text x="0" y="30">{top:.2f}</text><text x="0" y="210">0</text>'
-        f'<polyline points="{path}" fill="none" stroke="#1565c0" stroke-width="2"/>'
-        f"{dots}{labels}</svg>"
-    )
-
-
-def _grouped(rows: Sequence[tuple[str, Decimal, Decimal]], title: str) -> str:
-    """Deducted vs cap per month."""
-    if not rows:
-        return "<p>No deductions in this period.</p>"
-    top = float(max(max(d, c) for _, d, c in rows)) or 1.0
-    parts = []
-    for i, (label, deducted, cap) in enumerate(rows):
-        x = 60 + i * 160
-        for j, (value, colour, name) in enumerate(
-            ((deducted, "#c62828", "deducted"), (cap, "#90a4ae", "cap"))
-        ):
-            h = 170 * float(value) / top
-            parts.append(
-                f'<rect x="{x + j * 50}" y="{200 - h:.1f}" width="45" height="{h:.1f}" '
-                f'fill="{colour}"><title>{name} {value}</title></rect>'
-                f'<text x="{x + j * 50}" y="{195 - h:.1f}">{value}</text>'
-            )
-        parts.append(f'<text x="{x}" y="220">{escape(label)}</text>')
-    parts.append(
-        '<rect x="560" y="5" width="10" height="10" fill="#c62828"/>'
-        '<text x="575" y="15">deducted</text>'
-        '<rect x="660" y="5" width="10" height="10" fill="#90a4ae"/>'
-        '<text x="675" y="15">cap (sum)</text>'
-    )
-    return (
-        f'<svg role="img" aria-label="{escape(title)}" width="800" height="240" '
-        f'xmlns="http://www.w3.org/2000/svg"><title>{escape(title)}</title>{"".join(parts)}</svg>'
-    )
+def _points_text(value: float) -> str:
+    return f"{value:.1f}"
 
 
 def weekly_instants(period: Period) -> list[datetime]:
@@ -290,7 +214,12 @@ def report_figures(view: EmployeeView, period: Period) -> ReportFigures:
     )
 
 
-def _scorecard_rows(cards: Sequence[ReportCard]) -> str:
+def _level_words(level: str | None) -> str:
+    """``优秀 excellent`` (the CLI's words); ``—`` without a grade."""
+    return f"{LEVELS_ZH[level]} {level}" if level in LEVELS_ZH else "—"
+
+
+def _scorecard_rows(cards: Sequence[ReportCard], quarter: str) -> str:
     rows = []
     for card in cards:
         data = card.shown
@@ -299,12 +228,13 @@ def _scorecard_rows(cards: Sequence[ReportCard]) -> str:
         records = ", ".join(
             f"{r['kind']} until {r['expires_at'][:10]}" for r in data["live_records"]
         )
+        score = "" if grade["score"] is None else str(grade["score"])
         rows.append(
             "<tr>"
             f"<td>{escape(card.employee_id)}</td><td>{escape(card.department or '')}</td>"
-            f"<td>{escape(str(grade['level']))} {LEVELS_ZH.get(str(grade['level']), '')}</td>"
-            f"<td class=num>{escape(str(grade['score']))}</td>"
-            f"<td class=num>{escape(str(data['attendance_points']))}</td>"
+            f"<td>{escape(_level_words(grade['level']))}</td>"
+            f"<td class=num>{escape(score)}</td>"
+            f"<td class=num>{escape(points_text(data['attendance_points']))}</td>"
             f"<td>{escape(records) or '-'}</td>"
             f"<td class=num>{escape(data['fines_total'])}</td>"
             f"<td class=num>{escape(data['bonuses_total'])}</td>"
@@ -312,11 +242,17 @@ def _scorecard_rows(cards: Sequence[ReportCard]) -> str:
             "</tr>"
         )
     head = (
-        "<tr><th>employee</th><th>department</th><th>grade</th><th>score</th>"
-        "<th>attendance points</th><th>live records</th><th>fines</th><th>bonuses</th>"
-        "<th>promotion</th></tr>"
+        f"<tr><th>employee</th><th>department</th><th>grade {escape(quarter)}</th>"
+        "<th class=num>score</th><th class=num>attendance points</th><th>live records</th>"
+        "<th class=num>fines</th><th class=num>bonuses</th><th>promotion</th></tr>"
     )
-    return f"<table>{head}{''.join(rows)}</table>"
+    return f"<div class=wide><table>{head}{''.join(rows)}</table></div>"
+
+
+def _window_months(rulebooks: RulebookSet) -> int:
+    """The attendance window of the latest rulebook (RULEBOOK §3: 12 months)."""
+    latest = rulebooks.latest()
+    return 12 if latest is None else latest.rulebook.attendance.window_months
 
 
 def _fingerprint(rulebooks: RulebookSet) -> list[list[str]]:
@@ -444,44 +380,77 @@ def build_report(ledger: Ledger, period: Period) -> str:
             totals[month][1] += cap
     quarter = quarter_of(as_of)
     summary = department_summary(cards, quota_percent(ledger.rulebooks(), quarter))
-    grades = _stacked(
+    grades = stacked_bars(
         [(d.department, dict(d.distribution)) for d in summary.departments],
+        LEVEL_SERIES,
         "Grade distribution per department",
+        axis=f"share of each department's employees by {quarter.label} grade",
     )
-    rules = _bars(sorted(per_rule.items()), "Consequences per rule")
+    rules = bar_chart(
+        sorted(per_rule.items()),
+        "Consequences per rule",
+        value_text=_count_text,
+        axis=f"consequences issued in {period.label}",
+    )
     series = [
         (at.strftime("%m-%d"), float(total / len(cards)) if cards else 0.0)
         for at, total in zip(instants, weekly, strict=True)
     ]
-    points = _line(series, "Mean attendance points (rolling 12 months)")
-    payroll = _grouped([(m, d, c) for m, (d, c) in totals.items() if d or c], "Deductions vs caps")
+    window = _window_months(ledger.rulebooks())
+    points = line_chart(
+        series,
+        "Mean attendance points per employee",
+        value_text=_points_text,
+        least=0.1,
+        y_axis=f"mean ATT-01 points per employee (rolling {window} months)",
+        x_axis="end of each week (month-day)",
+    )
+    payroll = grouped_columns(
+        [(m, (float(d), float(c))) for m, (d, c) in totals.items() if d or c],
+        (("deducted", "#c62828"), ("cap (sum)", "#90a4ae")),
+        "Deductions vs caps",
+        value_text=_money_text,
+        least=0.01,
+        y_axis="CNY per month, employees with amounts due",
+    )
     book = ledger.rulebooks().latest()
     book_text = f"{book.rulebook.id} v{book.rulebook.version}" if book else "none"
     summary_rows = "".join(
         f"<tr><td>{escape(d.department)}</td><td class=num>{d.employees}</td>"
-        f"<td class=num>{d.distribution.get('excellent', 0)} / quota {d.quota}</td>"
-        f"<td>{'OVER QUOTA' if d.over_quota else 'ok'}</td>"
-        f"<td class=num>{d.fines_total}</td><td class=num>{d.bonuses_total}</td></tr>"
+        f"<td class=num>{d.distribution.get('excellent', 0)}</td><td class=num>{d.quota}</td>"
+        f"<td>{'over quota 超出' if d.over_quota else 'ok'}</td>"
+        f"<td class=num>{_money_text(float(d.fines_total))}</td>"
+        f"<td class=num>{_money_text(float(d.bonuses_total))}</td></tr>"
         for d in summary.departments
+    )
+    window_note = (
+        f"The mean, over the {len(cards)} employees, of each one's ATT-01 attendance points "
+        f"in the rolling {window}-month window ending at the end of each week of "
+        f"{period.label} (RULEBOOK §3)."
     )
     return f"""<!doctype html>
 <html lang="zh-CN"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Conduct report {escape(period.label)}</title><style>{CSS}</style></head>
 <body>
 <h1>Conduct report 服务考核报告 — {escape(period.label)}</h1>
-<p class="meta">as of {escape(as_of.isoformat())}; rulebook {escape(book_text)};
+<p class="meta">as of {escape(to_the_second(as_of))}; rulebook {escape(book_text)};
 {len(cards)} employees; chain head {escape(ledger.store.head_hash())}</p>
 <h2 id="grades">Grade distribution per department 各部门考核等级分布</h2>
 {grades}
-<table><tr><th>department</th><th>employees</th><th>excellent</th><th>quota check</th>
-<th>fines</th><th>bonuses</th></tr>{summary_rows}</table>
+<div class=wide><table><tr><th>department</th><th class=num>employees</th>
+<th class=num>excellent 优秀</th><th class=num>quota 名额</th><th>quota check</th>
+<th class=num>fines</th><th class=num>bonuses</th></tr>{summary_rows}</table></div>
 <h2 id="rules">Consequences per rule 各规则处理数量</h2>
 {rules}
 <h2 id="attendance">Attendance points over time 考勤积分趋势</h2>
+<p class="note">{escape(window_note)}</p>
 {points}
 <h2 id="payroll">Payroll deductions vs caps 工资扣款与上限</h2>
+<p class="note">Per month: what was deducted from wages, against the sum of the deduction caps
+(min(20 % of the wage, wage − minimum wage)) of the employees who had amounts due.</p>
 {payroll}
 <h2 id="scorecards">Scorecards 个人考核卡</h2>
-{_scorecard_rows(cards)}
+{_scorecard_rows(cards, quarter.label)}
 </body></html>
 """

@@ -27,6 +27,7 @@ __all__ = [
     "quarter_of",
     "start_of_day",
     "to_company",
+    "to_the_second",
 ]
 
 COMPANY_TZ = ZoneInfo("Asia/Shanghai")
@@ -60,6 +61,12 @@ def parse_instant(text: str, *, what: str = "time") -> datetime:
             return parsed.replace(tzinfo=COMPANY_TZ)
         raise UsageError(f"{what} {text!r} has no time zone offset (e.g. +08:00)")
     return parsed.astimezone(COMPANY_TZ)
+
+
+def to_the_second(moment: datetime) -> str:
+    """``moment`` as people read it: ISO 8601 in company time, to the second
+    (``2026-09-30T23:59:59+08:00``, not ``...23:59:59.999999+08:00``)."""
+    return to_company(moment).replace(microsecond=0).isoformat()
 
 
 def start_of_day(day: date) -> datetime:

@@ -78,9 +78,12 @@ if TYPE_CHECKING:
 __all__ = [
     "DEADLINE_TYPES",
     "DERIVED_BY",
+    "FINDING_DUE",
     "PRELOAD",
+    "RECONCILING",
     "ImportReport",
     "RecordReport",
+    "Stages",
     "TickReport",
     "adopt",
     "audit",
@@ -105,6 +108,11 @@ DERIVATIONS: Counter[str] = Counter()
 PRELOAD = 50_000
 """Parsed events an import keeps from validation to appending (about 2 KB each)."""
 DAWN = datetime(1970, 1, 1, tzinfo=COMPANY_TZ)
+Stages = Callable[[str, int, int | None], None]
+"""A progress callback for the stages of a long call: ``(stage, done, total or None)``, e.g.
+``("reconciling employees", 120, 2000)``; the library only calls it, a face shows it."""
+RECONCILING = "reconciling employees"
+FINDING_DUE = "finding the employees with deadlines due"
 DEADLINE_TYPES = frozenset(
     {"service.complaint_received", "service.complaint_verified", "task.assigned"}
 )
@@ -197,6 +205,7 @@ def import_stream(
     progress: Callable[[int], None] | None = None,
     preload: int = PRELOAD,
     actor: str | None = None,
+    stages: Stages | None = None,
 ) -> ImportReport:
     """Import a JSON Lines or CSV stream in one transaction, streaming in batches.
 
@@ -204,6 +213,8 @@ def import_stream(
     line is reported without making other writers wait, and readers and writers are
     held up only while the events are appended. Up to ``preload`` parsed events are kept
     for that; a larger stream is validated first, then parsed again while appending.
+    ``progress`` is told the lines read so far (checking, then again appending);
+    ``stages`` the employees reconciled (:data:`RECONCILING`, done, total).
 
     Lines without ``recorded_by`` are recorded under ``actor`` (default: the ledger's);
     every line is checked against the access document in force before its batch is
@@ -227,7 +238,9 @@ def import_stream(
                 ) from None
             copy.seek(0)
             stream = copy
-        return _import_seekable(ledger, stream, source, fmt, batch_size, progress, preload, acting)
+        return _import_seekable(
+            ledger, stream, source, fmt, batch_size, progress, preload, acting, stages
+        )
 
 
 def _import_seekable(
@@ -239,6 +252,7 @@ def _import_seekable(
     progress: Callable[[int], None] | None,
     preload: int,
     actor: str | None,
+    stages: Stages | None = None,
 ) -> ImportReport:
     kept: list[tuple[int, Event]] | None = []
     lines = 0
@@ -280,7 +294,7 @@ def _import_seekable(
             present += len(result.already_present)
             touched.update(r.event.employee_id for r in result.appended)
             fresh.add(result.appended)
-        derived = reconcile_all(ledger, touched, fresh=fresh)
+        derived = reconcile_all(ledger, touched, fresh=fresh, progress=_stage(stages, RECONCILING))
     return ImportReport(appended, present, lines, derived)
 
 
@@ -392,17 +406,20 @@ def reconcile_all(
     employees: set[str],
     closing_from: datetime | None = None,
     fresh: _FreshEvents | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> int:
     """Reconcile ``employees``, appending what they need in batches (not one append per
     employee: each append re-reads the chain head and the streams it touches), resuming
-    each employee's derivation from its stored state where the new events allow."""
+    each employee's derivation from its stored state where the new events allow.
+    ``progress`` is told ``(employees done, total)`` after each one."""
     count = 0
     batch: list[Event] = []
     states = _States(ledger) if ledger.incremental else None
-    for employee_id in sorted(employees):
-        if employee_id == LEDGER_STREAM:
-            continue
+    chosen = sorted(employees - {LEDGER_STREAM})
+    for done, employee_id in enumerate(chosen, 1):
         batch += pending(ledger, employee_id, closing_from, fresh, states)
+        if progress is not None:
+            progress(done, len(chosen))
         if len(batch) >= _DERIVED_BATCH:
             count += len(_append_derived(ledger, batch).appended)
             batch = []
@@ -815,11 +832,12 @@ def derived_event(employee_id: str, data: EventData, occurred_at: datetime) -> E
     return Event.of(data, employee_id=employee_id, occurred_at=occurred_at, recorded_by=DERIVED_BY)
 
 
-def tick(ledger: Ledger, now: datetime | None = None) -> TickReport:
+def tick(ledger: Ledger, now: datetime | None = None, stages: Stages | None = None) -> TickReport:
     """Evaluate deadlines up to ``now`` (default: the clock) and reconcile.
 
     The horizon only moves forward: a tick earlier than the last one evaluates nothing
-    new. Every employee with a deadline-bearing fact is reconciled.
+    new. Every employee with a deadline-bearing fact is reconciled. ``stages`` is told
+    :data:`FINDING_DUE`, then :data:`RECONCILING` with the employees done and their total.
 
     Raises:
         UsageError: ``now`` lies in the future of the ledger's clock.
@@ -836,12 +854,16 @@ def tick(ledger: Ledger, now: datetime | None = None) -> TickReport:
             _append_derived(ledger, [derived_event(LEDGER_STREAM, Ticked(now=when), clock)])
         horizon = ledger.horizon()
         assert horizon is not None
+        if stages is not None:
+            stages(FINDING_DUE, 0, None)
         if previous is None or month_of(previous) != month_of(horizon):
             # A month (maybe a quarter) ended: payroll closes and grades are due for all.
             due = set(ledger.employees())
         else:
             due = _deadlines_between(ledger, previous, horizon)
-        derived = reconcile_all(ledger, due, closing_from=previous or DAWN)
+        derived = reconcile_all(
+            ledger, due, closing_from=previous or DAWN, progress=_stage(stages, RECONCILING)
+        )
     return TickReport(horizon, len(due), derived)
 
 
@@ -856,6 +878,14 @@ def record_checkpoint(ledger: Ledger, sign: Callable[[int], CheckpointIssued]) -
         data = sign(size)
         report = _append_derived(ledger, [derived_event(LEDGER_STREAM, data, ledger.now())])
     return report.appended[0]
+
+
+def _stage(stages: Stages | None, stage: str) -> Callable[[int, int], None] | None:
+    """``(done, total)`` reports of one stage, passed on to ``stages``."""
+    if stages is None:
+        return None
+    report = stages
+    return lambda done, total: report(stage, done, total)
 
 
 def _deadlines_between(ledger: Ledger, after: datetime, until: datetime) -> set[str]:

@@ -136,7 +136,7 @@ def replay(
     """
     if document is None:
         books = ledger.rulebooks()
-        label = "as adopted"
+        label = "the rulebooks as adopted"
     else:
         proposed = AdoptedRulebook.from_document(
             document, effective_from=date(1970, 1, 1), published_on=date(1970, 1, 1)

@@ -177,6 +177,11 @@ def replay_cmd(state: LedgerContext, period: str, rulebook_file: str | None, fmt
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
     totals = data["totals"]
+    title = f"Replay of {report.period} under {report.rulebook}"
+    if not data["employees"]:
+        unchanged = ", ".join(f"{k} {v['recorded']}" for k, v in totals["money"].items())
+        out.print(f"{title}: no employee differs (money unchanged: {unchanged})")
+        return
     # Every cell may name amounts: a narrow terminal wraps them, never cuts them. The widest
     # (the money) narrows first.
     columns = (
@@ -215,8 +220,7 @@ def replay_cmd(state: LedgerContext, period: str, rulebook_file: str | None, fmt
         out,
         columns,
         rows,
-        title=f"Replay of {report.period} under {report.rulebook}",
-        empty="no employee differs",
+        title=title,
     )
     money = ", ".join(
         f"{k} {v['recorded']} -> {v['replayed']} ({v['difference']})"

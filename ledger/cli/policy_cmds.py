@@ -13,12 +13,12 @@ import click
 from rich.table import Table
 
 from ledger.cli import LedgerContext, err, fail, handles_errors, out
-from ledger.cli.progress import progress
+from ledger.cli.progress import progress, staged
 from ledger.cli.tables import Column, Window, paging_options, print_table
 from ledger.policies.engine import DEFAULT_RULES, PARAMETER_SECTIONS
 from ledger.policies.status import SanctionState
 from ledger.projections.listings import SanctionRegister, sanction_fields
-from ledger.timeutil import Period, parse_instant
+from ledger.timeutil import Period, parse_instant, to_the_second
 
 __all__ = ["register", "sanction_row"]
 
@@ -137,10 +137,10 @@ def tick(state: LedgerContext, now: str | None) -> None:
     """
     ledger = state.open(write=True)
     moment = parse_instant(now, what="--now") if now else None
-    with progress(err, "ticking: deadlines, payroll months, grades"):
-        report = ledger.tick(moment)
+    with progress(err, "ticking: deadlines, payroll months, grades", counted=True) as step:
+        report = ledger.tick(moment, stages=staged(step, "ticking"))
     out.print(
-        f"ticked to {report.now.isoformat()}: {report.employees} employees checked, "
+        f"ticked to {to_the_second(report.now)}: {report.employees} employees checked, "
         f"{report.derived} derived events recorded"
     )
 

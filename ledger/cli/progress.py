@@ -9,7 +9,7 @@ and the line is cleared when the work ends, so standard output stays exactly the
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Protocol
 
@@ -29,7 +29,7 @@ from rich.progress import (
 )
 from rich.text import Text
 
-__all__ = ["Step", "progress", "rate_of"]
+__all__ = ["Step", "progress", "rate_of", "staged"]
 
 
 class Step(Protocol):
@@ -52,6 +52,15 @@ class _Rate(ProgressColumn):
         return Text(rate_of(task), style="progress.data.speed")
 
 
+class _Count(ProgressColumn):
+    """``1,234``, or ``1,234/2,000`` once the total is known (nothing before the first)."""
+
+    def render(self, task: Task) -> Text:
+        if task.total is not None:
+            return Text(f"{task.completed:,.0f}/{task.total:,.0f}", style="progress.download")
+        return Text(f"{task.completed:,.0f}" if task.completed else "", style="progress.download")
+
+
 def _columns(counted: bool, total: bool) -> list[ProgressColumn]:
     if total:
         return [
@@ -64,7 +73,7 @@ def _columns(counted: bool, total: bool) -> list[ProgressColumn]:
         ]
     columns: list[ProgressColumn] = [SpinnerColumn(), TextColumn("{task.description}")]
     if counted:
-        columns += [TextColumn("{task.completed:,.0f}"), _Rate()]
+        columns += [_Count(), _Rate()]
     return [*columns, TimeElapsedColumn()]
 
 
@@ -95,3 +104,18 @@ class _Step:
 
     def describe(self, what: str) -> None:
         self.bar.reset(self.task, description=what)
+
+
+def staged(step: Step, what: str) -> Callable[[str, int, int | None], None]:
+    """A library stage callback (``ledger.write.Stages``) shown on ``step``: each new stage
+    is described as ``what: stage`` with its count starting again, e.g. ``ticking:
+    reconciling employees 120/2,000``."""
+    current: list[str] = []
+
+    def report(stage: str, done: int, total: int | None) -> None:
+        if current != [stage]:
+            current[:] = [stage]
+            step.describe(f"{what}: {stage}")
+        step(done, total)
+
+    return report

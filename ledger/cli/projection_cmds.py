@@ -16,6 +16,7 @@ from ledger.cli.policy_cmds import emit
 from ledger.cli.tables import RED, Column, Window, paging_options, print_table
 from ledger.policies.grades import LEVELS_ZH
 from ledger.projections.listings import CardRecord, ComplaintBoard, QuarterCards
+from ledger.projections.measures import points_text
 from ledger.projections.registers import (
     DepartmentSummary,
     department_summary,
@@ -24,7 +25,7 @@ from ledger.projections.registers import (
 )
 from ledger.projections.scorecard import Scorecard, grade_quarters, scorecard
 from ledger.projections.view import employee_view
-from ledger.timeutil import Period, parse_instant, quarter_of
+from ledger.timeutil import Period, parse_instant, quarter_of, to_the_second
 
 __all__ = ["register"]
 
@@ -54,8 +55,8 @@ def _print_card(card: Scorecard) -> None:
     data = card.to_json()
     head = Table(
         title=f"Scorecard {card.employee_id} · {card.period.label}",
-        caption=f"as of {data['as_of']}"
-        + (f", as known at {data['known_at']}" if data["known_at"] else ""),
+        caption=f"as of {to_the_second(card.as_of)}"
+        + (f", as known at {to_the_second(card.known_at)}" if card.known_at else ""),
         show_header=False,
     )
     head.add_column("what", style="bold")
@@ -69,7 +70,7 @@ def _print_card(card: Scorecard) -> None:
         ("department / role", f"{card.department or '?'} / {card.role or '?'}"),
         (f"grade {card.grade.period}", _level(card)),
         *((f"grade {g.period}", g.level or g.note) for g in card.grades if g is not card.grade),
-        ("attendance points", data["attendance_points"] + " (rolling window)"),
+        ("attendance points", points_text(data["attendance_points"]) + " (rolling window)"),
         ("live records", str(len(card.live_records))),
         ("fines / compensation", f"{data['fines_total']} / {data['compensation_total']}"),
         ("bonuses", data["bonuses_total"]),
@@ -200,14 +201,24 @@ def _print_departments(summaries: tuple[DepartmentSummary, ...]) -> None:
             out.print(f"[yellow]calibrated[/] {c.employee_id}: excellent -> good. {c.reason}")
 
 
-SCORECARD_COLUMNS = (
-    Column("employee"),
-    Column("department", shrink=2),
-    Column("grade"),
-    *(Column(c, align="right") for c in ("score", "points", "live", "fines", "bonuses", "SLA %")),
-    Column("qualification", shrink=3),
-    Column("promotion", shrink=1),
-)
+def _scorecard_columns(quarter: str) -> tuple[Column, ...]:
+    """The listing's columns; the grade's header names the quarter graded."""
+    return (
+        Column("employee"),
+        Column("department", shrink=2),
+        Column(f"grade {quarter}"),
+        *(
+            Column(c, align="right")
+            for c in ("score", "points", "live", "fines", "bonuses", "SLA %")
+        ),
+        Column("qualification", shrink=3),
+        Column("promotion", shrink=1),
+    )
+
+
+def _grade_words(level: str | None) -> str:
+    """``优秀 excellent``; ``—`` for no grade."""
+    return f"{LEVELS_ZH[level]} {level}" if level else "—"
 
 
 def _scorecard_cells(card: CardRecord) -> tuple[str, ...]:
@@ -215,10 +226,14 @@ def _scorecard_cells(card: CardRecord) -> tuple[str, ...]:
     return (
         card.employee_id,
         card.department or "",
-        f"{card.grade.period} {card.grade.level or '—'}"
-        + (f" (was {card.grade.calibrated_from})" if card.grade.calibrated_from else ""),
+        _grade_words(card.grade.level)
+        + (
+            f" (was {_grade_words(card.grade.calibrated_from)})"
+            if card.grade.calibrated_from
+            else ""
+        ),
         "" if card.grade.score is None else str(card.grade.score),
-        row["attendance_points"],
+        points_text(row["attendance_points"]),
         str(row["live_records"]),
         row["fines_total"],
         row["bonuses_total"],
@@ -321,7 +336,7 @@ def scorecards_cmd(
     total = len(report.scorecards)
     print_table(
         out,
-        SCORECARD_COLUMNS,
+        _scorecard_columns(quarter.label),
         [_scorecard_cells(card) for card in shown],
         title=f"Scorecards {chosen.label} ({total:,})",
         footer=window.footer(total, len(shown)),

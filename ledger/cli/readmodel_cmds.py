@@ -99,11 +99,18 @@ def payroll(
             Column(c, align="left" if c in ("employee_id", "month") else "right")
             for c in PAYROLL_COLUMNS
         ],
-        [["" if row[c] is None else str(row[c]) for c in PAYROLL_COLUMNS] for row in shown],
+        [[_cell(row[c]) for c in PAYROLL_COLUMNS] for row in shown],
         title=f"Payroll ({total:,} employee-months)",
         footer=window.footer(total, len(shown)),
         empty="no payroll rows" if not total else "no payroll rows in this window",
     )
+
+
+def _cell(value: Any) -> str:
+    """A payroll value as the table prints it (``closed`` as yes / no)."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return "" if value is None else str(value)
 
 
 @click.command()

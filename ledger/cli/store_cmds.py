@@ -9,7 +9,7 @@ import orjson
 
 from ledger.audit.receipt import receipt_schema
 from ledger.cli import LedgerContext, err, fail, handles_errors, out
-from ledger.cli.progress import progress
+from ledger.cli.progress import progress, staged
 from ledger.errors import ValidationFailed
 from ledger.events import EVENT_TYPES, OBSERVATION_TYPES, Event, parse_event
 from ledger.policies.rulebook import Rulebook
@@ -136,11 +136,16 @@ def import_(state: LedgerContext, file: str, fmt: str | None) -> None:
         def moved(line: int) -> None:
             # The file is read twice: checked whole, then recorded (the count starts again).
             if line < seen[0]:
-                step.describe("importing: recording and reconciling")
+                step.describe("importing: recording")
             seen[0] = line
             step(line)
 
-        report = ledger.import_file(file, fmt=fmt, progress=moved)  # type: ignore[arg-type]
+        report = ledger.import_file(
+            file,
+            fmt=fmt,  # type: ignore[arg-type]
+            progress=moved,
+            stages=staged(step, "importing"),
+        )
     out.print(f"appended {report.appended}, already present {report.already_present}, rejected 0")
 
 

@@ -10,6 +10,10 @@ changes what a closed month contained, the difference is settled in the first op
 what was deducted for an amount no longer due is refunded, a newly due amount joins ``due``.
 Worked example (wage 3000.00, minimum 2690.00): cap = min(600.00, 310.00) = 310.00; fines of
 200.00 and 200.00 in July -> deducted 310.00 (200.00 + 110.00), carried 90.00 to August.
+
+The write path closes (records) only months with amounts; the listing (``every_month``) also
+shows each month of employment with a known wage and nothing in it, as zeros: a month the
+ledger closed with nothing recorded is such a month.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from ledger.events import Allocation, Event, Hired, PayrollClosed, WageChanged
 from ledger.money import CENT, ZERO
 from ledger.policies.engine import Derivation
 from ledger.policies.framework import Finding, Outcome
+from ledger.policies.grades import employment_span
 from ledger.policies.rulebook import RulebookSet
 from ledger.timeutil import Period, month_of
 
@@ -111,6 +116,7 @@ def payroll_months(
     *,
     closed_through: datetime | None,
     through: Period,
+    every_month: bool = False,
 ) -> list[PayrollMonth]:
     """Every payroll month with amounts (or a closing record) up to ``through``.
 
@@ -119,16 +125,28 @@ def payroll_months(
         closed_through: months ending on or before this instant are closed (a month with
             no record there was closed with nothing in it).
         through: the last month to compute.
+        every_month: also every other month of employment whose wage is known at its end,
+            with nothing due (``closed`` as ``closed_through`` says), as the listing shows.
     """
     records = {c.month: c for c in closed}
     items = [o for o in derivation.outcomes if o.kind in _MONEY and o.amount]
     bonuses = [o for o in derivation.outcomes if o.kind == "bonus" and o.amount]
+    facts = [f for f in facts if f.event_id not in derivation.retracted]  # a retracted wage
+    span = employment_span(facts) if every_month else None
     starts = [month_of(o.issued_at).start for o in (*items, *bonuses)]
     starts += [Period.parse(m).start for m in records]
+    if span is not None:
+        starts.append(month_of(span[0]).start)
     if not starts:
         return []
+
+    def employed(month: Period) -> bool:
+        if span is None:
+            return False
+        start, end = span
+        return start < month.end and (end is None or month.start < end)
+
     truth = {o.sanction_id: o for o in items}
-    facts = [f for f in facts if f.event_id not in derivation.retracted]  # a retracted wage
     deducted_total: dict[UUID, Decimal] = {}
     paid: set[UUID] = set()
     months: list[PayrollMonth] = []
@@ -146,10 +164,41 @@ def payroll_months(
             computed = _open_month(
                 employee_id, month, facts, truth, bonuses, deducted_total, paid, rulebooks
             )
-            if computed.has_amounts:
+            if computed.has_amounts or (employed(month) and computed.wage is not None):
                 months.append(computed)
+        elif employed(month) and (wage := wage_at(facts, month.end)) is not None:
+            months.append(_closed_empty(employee_id, month, wage, rulebooks))
         month = month_of(month.end)
     return months
+
+
+def _cap(wage: Decimal, month: Period, rulebooks: RulebookSet) -> Decimal | None:
+    """min(20 % x wage, wage - minimum wage) under the rulebook in force at the month's end
+    (``None`` without a rulebook)."""
+    adopted = rulebooks.in_force(month.last_instant) or rulebooks.latest()
+    if adopted is None:
+        return None
+    law = adopted.rulebook.jurisdiction
+    share = (wage * law.deduction_cap_percent / 100).quantize(CENT, rounding=ROUND_DOWN)
+    return min(share, max(ZERO, wage - law.minimum_wage))
+
+
+def _closed_empty(
+    employee_id: str, month: Period, wage: Decimal, rulebooks: RulebookSet
+) -> PayrollMonth:
+    """A month closed with nothing in it (no ``payroll.closed`` record was needed)."""
+    return PayrollMonth(
+        employee_id=employee_id,
+        month=month.label,
+        wage=wage,
+        cap=_cap(wage, month, rulebooks),
+        due=ZERO,
+        deducted=ZERO,
+        carried=ZERO,
+        refunded=ZERO,
+        bonuses=ZERO,
+        closed=True,
+    )
 
 
 def _open_month(
@@ -178,10 +227,9 @@ def _open_month(
             outstanding.append((outcome, remaining))
     due = sum((r for _, r in outstanding), ZERO)
     wage = wage_at(facts, month.end)
-    adopted = rulebooks.in_force(month.last_instant) or rulebooks.latest()
+    cap = None if wage is None else _cap(wage, month, rulebooks)
     findings: list[Finding] = []
-    cap: Decimal | None = None
-    if wage is None or adopted is None:
+    if cap is None:
         if due:
             findings.append(
                 Finding(
@@ -193,9 +241,6 @@ def _open_month(
             )
         budget = ZERO
     else:
-        law = adopted.rulebook.jurisdiction
-        share = (wage * law.deduction_cap_percent / 100).quantize(CENT, rounding=ROUND_DOWN)
-        cap = min(share, max(ZERO, wage - law.minimum_wage))
         budget = cap
     allocations = []
     for outcome, remaining in outstanding:

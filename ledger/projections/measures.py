@@ -46,6 +46,7 @@ __all__ = [
     "evaluation_means",
     "live_records",
     "percent",
+    "points_text",
     "position",
     "qualification",
 ]
@@ -134,6 +135,15 @@ def attendance_points(facts: Sequence[Event], rulebooks: RulebookSet, at: dateti
         if binding is not None:
             total += points_of(fact, binding.rulebook)
     return total
+
+
+def points_text(points: Decimal | str) -> str:
+    """Attendance points as every listing prints them: at least one decimal place
+    (``0.0``, ``1.0``, ``2.5``; ``0.25`` keeps its second)."""
+    value = Decimal(points)
+    if value == value.quantize(Decimal("0.1")):
+        return f"{value:.1f}"
+    return format(value.normalize(), "f")
 
 
 def position(facts: Sequence[Event], at: datetime) -> tuple[str | None, str | None]:

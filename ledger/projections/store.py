@@ -57,7 +57,9 @@ class Projection:
 
 
 def payroll_rows(view: EmployeeView) -> Rows:
-    """One row per payroll month with amounts, as in ``ledger payroll --format json``.
+    """One row per payroll month, as in ``ledger payroll --format json``: every month of
+    employment with a known wage up to the stored instant's, zeros included, and any other
+    month with amounts (``payroll_months(every_month=True)``).
 
     Keyed ``month employee``: key order is the listing's (month, then employee; the space
     sorts below every character of an employee id) and a period is a key range.
@@ -70,6 +72,7 @@ def payroll_rows(view: EmployeeView) -> Rows:
         view.rulebooks,
         closed_through=view.horizon,
         through=month_of(view.as_of),
+        every_month=True,
     )
     return [
         (
@@ -137,7 +140,7 @@ PROJECTIONS: dict[str, Projection] = {
             "payroll",
             "monthly due / deducted / carried / refunded / bonuses",
             payroll_rows,
-            version=2,
+            version=3,
         ),
         Projection(
             "register", "every consequence the facts imply, with rule and basis", register_rows

@@ -18,6 +18,10 @@ min(20 % x wage, wage - 2690.00)); company time is Asia/Shanghai.
   50.00 deducted in (closed) September is refunded in October, the first open month.
 - E3, an agency temp with no wage recorded: September discourtesy -> fine 50.00; nothing
   can be deducted (finding "wage unknown"), everything carries.
+
+The listing has a row for every month of employment with a known wage, zeros included (E2
+from November 2025, E1 from March 2026, up to the month of the last tick), and for E3 only
+the months with amounts.
 """
 
 from __future__ import annotations
@@ -130,7 +134,20 @@ E1 = ("E1", "3000.00", "310.00")
 E2 = ("E2", "8000.00", "1600.00")
 E3 = ("E3", None, None)
 
-AFTER_Q3 = [
+
+def quiet(emp: str, label: str, *, closed: bool = True) -> dict[str, Any]:
+    """A month of employment with nothing due, refunded or paid."""
+    wage, cap = {"E1": E1, "E2": E2}[emp][1:]
+    return month(emp, label, wage, cap, "0.00", "0.00", "0.00", closed=closed)
+
+
+BEFORE_Q3 = [
+    quiet(emp, label)
+    for label in ("2025-11", "2025-12", *(f"2026-{m:02d}" for m in range(1, 7)))
+    for emp in ("E1", "E2")
+    if emp == "E2" or label >= "2026-03"
+]
+Q3 = [
     month(E1[0], "2026-07", *E1[1:], "430.00", "310.00", "120.00"),
     month(E2[0], "2026-07", *E2[1:], "0.00", "0.00", "0.00", bonuses="300.00"),
     month(E1[0], "2026-08", *E1[1:], "420.00", "310.00", "110.00"),
@@ -138,12 +155,24 @@ AFTER_Q3 = [
     month(E1[0], "2026-09", *E1[1:], "110.00", "110.00", "0.00", bonuses="100.00"),
     month(E2[0], "2026-09", *E2[1:], "250.00", "250.00", "0.00"),
     month(E3[0], "2026-09", *E3[1:], "50.00", "0.00", "50.00"),
+]
+AFTER_Q3 = [
+    *BEFORE_Q3,
+    *Q3,
     # The stored rows describe the horizon (1 October): October is open.
+    quiet("E1", "2026-10", closed=False),
+    quiet("E2", "2026-10", closed=False),
     month(E3[0], "2026-10", *E3[1:], "50.00", "0.00", "50.00", closed=False),
 ]
 OCTOBER = [
+    quiet("E1", "2026-10"),
     month(E2[0], "2026-10", *E2[1:], "0.00", "0.00", "0.00", refunded="50.00"),
     month(E3[0], "2026-10", *E3[1:], "50.00", "0.00", "50.00"),
+]
+NOVEMBER = [
+    quiet("E1", "2026-11", closed=False),
+    quiet("E2", "2026-11", closed=False),
+    month(E3[0], "2026-11", *E3[1:], "50.00", "0.00", "50.00", closed=False),
 ]
 
 
@@ -160,10 +189,12 @@ def db(tmp_path: Path) -> Path:
 def test_a_quarter_where_the_cap_bites_then_a_refund_in_the_first_open_month(db: Path) -> None:
     ledger(db, "tick", "--now", Q3_END)
     assert payroll(db) == AFTER_Q3
-    assert payroll(db, "--employee", "E1", "--period", "2026-08") == [AFTER_Q3[2]]
+    # The quarter: every employee with a wage, every month; E3 (no wage) where owing.
+    assert payroll(db, "--period", "2026Q3") == Q3
+    assert payroll(db, "--employee", "E1", "--period", "2026-08") == [Q3[2]]
     header, *lines = ledger(db, "payroll", "--employee", "E2", "--format", "csv").splitlines()
     assert set(header.split(",")) == set(AFTER_Q3[0])
-    assert len(lines) == 3
+    assert len(lines) == 12  # November 2025 to October 2026
 
     # Rebuilt from the log, every stored projection gives the same answer.
     assert "rebuilt payroll: 3 employees" in " ".join(ledger(db, "rebuild").split())
@@ -202,9 +233,8 @@ def test_a_quarter_where_the_cap_bites_then_a_refund_in_the_first_open_month(db:
     )
     ledger(db, "tick", "--now", OCTOBER_END)
     # The closed months stay as they were; October refunds the fine's 50.00; E3's fine
-    # still waits for a wage, and November is open.
-    november = month(E3[0], "2026-11", *E3[1:], "50.00", "0.00", "50.00", closed=False)
-    after_october = [*AFTER_Q3[:-1], *OCTOBER, november]
+    # still waits for a wage, and November is open (zeros for E1 and E2).
+    after_october = [*AFTER_Q3[:-3], *OCTOBER, *NOVEMBER]
     assert payroll(db) == after_october
     assert payroll(db, "--period", "2026-10") == OCTOBER
     assert "rebuilt payroll: 3 employees" in " ".join(ledger(db, "rebuild", "payroll").split())

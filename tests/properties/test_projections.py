@@ -22,8 +22,8 @@ from hypothesis import strategies as st
 
 from ledger.app import Ledger
 from ledger.events import EVENT_TYPES, Event, GradeAssigned, PayrollClosed
-from ledger.policies.grades import employment_quarters, quarter_grade
-from ledger.policies.payroll import PayrollMonth, payroll_months
+from ledger.policies.grades import employment_quarters, employment_span, quarter_grade
+from ledger.policies.payroll import PayrollMonth, payroll_months, wage_at
 from ledger.projections.store import (
     PROJECTIONS,
     Projections,
@@ -218,7 +218,7 @@ def plans(draw: Any) -> Plan:
 # -- helpers -----------------------------------------------------------------------------------
 
 
-def months_of(view: EmployeeView) -> list[PayrollMonth]:
+def months_of(view: EmployeeView, *, every_month: bool = False) -> list[PayrollMonth]:
     return payroll_months(
         view.employee_id,
         view.facts,
@@ -227,6 +227,7 @@ def months_of(view: EmployeeView) -> list[PayrollMonth]:
         view.rulebooks,
         closed_through=view.horizon,
         through=month_of(view.as_of),
+        every_month=every_month,
     )
 
 
@@ -337,6 +338,40 @@ def test_payroll_months_respect_the_cap_and_balance(plan: Plan) -> None:
             outstanding = last.carried if last is not None and not last.closed else ZERO
             net = sum((m.deducted - m.refunded for m in months), ZERO)
             assert net + outstanding == truth
+
+
+@given(plans())
+def test_the_listing_adds_every_month_of_employment_with_a_wage_as_zeros(plan: Plan) -> None:
+    """``every_month`` (the stored listing) = the months with amounts, unchanged, plus each
+    other month of employment whose wage is known at its end, with nothing in it."""
+    ledger = plan.play()
+    for emp in ledger.employees():
+        for as_of in sorted({stored_as_of(ledger), ledger.now()}):
+            view = employee_view(ledger, emp, as_of=as_of)
+            with_amounts = {m.month: m for m in months_of(view)}
+            listed = months_of(view, every_month=True)
+            by_month = {m.month: m for m in listed}
+            assert [m.month for m in listed] == sorted(by_month)
+            assert {label: by_month[label] for label in with_amounts} == with_amounts
+            facts = [f for f in view.facts if f.event_id not in view.derivation.retracted]
+            span = employment_span(facts)
+            quiet: set[str] = set()
+            if span is not None:
+                start, end = span
+                month = month_of(start)
+                while month.start <= view.as_of:
+                    employed = end is None or month.start < end
+                    if employed and wage_at(facts, month.end) is not None:
+                        quiet.add(month.label)
+                    month = month_of(month.end)
+            assert set(by_month) == set(with_amounts) | quiet
+            for label in set(by_month) - set(with_amounts):
+                m = by_month[label]
+                wage = wage_at(facts, Period.parse(label).end)
+                assert wage is not None and (m.wage, m.cap) == (wage, cap_of(wage))
+                assert (m.due, m.deducted, m.carried, m.refunded, m.bonuses) == (ZERO,) * 5
+                horizon = view.horizon
+                assert m.closed == (horizon is not None and Period.parse(label).end <= horizon)
 
 
 @given(plans())

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from ledger.cli.progress import progress
+from ledger.cli.progress import progress, staged
 
 
 def console(terminal: bool) -> tuple[Console, io.StringIO]:
@@ -41,6 +41,23 @@ def test_without_a_total_a_spinner_shows_the_count() -> None:
     with progress(err, "verifying", counted=True) as step:
         step(12345)
     assert "verifying" in buffer.getvalue() and "12,345" in buffer.getvalue()
+
+
+def test_each_stage_of_a_library_call_shows_with_its_count_out_of_the_total() -> None:
+    err, buffer = console(terminal=True)
+    with progress(err, "ticking", counted=True) as step:
+        report = staged(step, "ticking")
+        report("finding the employees with deadlines due", 0, None)
+        first = buffer.getvalue()
+        report("reconciling employees", 3, 10)
+        report("reconciling employees", 7, 10)
+    assert "ticking: finding the employees with deadlines due" in first
+    shown = buffer.getvalue()
+    assert "ticking: reconciling employees" in shown and "7/10" in shown
+    quiet, nothing = console(terminal=False)
+    with progress(quiet, "ticking", counted=True) as step:
+        staged(step, "ticking")("reconciling employees", 1, 1)
+    assert nothing.getvalue() == ""
 
 
 def test_commands_write_nothing_to_a_non_terminal_stderr(tmp_path: Path) -> None:

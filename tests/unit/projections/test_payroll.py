@@ -170,10 +170,14 @@ def test_the_cap_bites_and_the_rest_carries_into_the_next_months_due() -> None:
     assert allocations(july) == [(first, "200.00"), (second, "110.00")]
     assert allocations(aug) == [(second, "90.00"), (third, "220.00")]
     assert allocations(sep) == [(third, "30.00")]
+    # The stored rows (the listing) show every month of employment up to the horizon's:
+    # June, closed with nothing in it, and October, open, as zeros.
     assert [(r["month"], r["due"], r["deducted"], r["carried"]) for r in book.stored()] == [
+        ("2026-06", "0.00", "0.00", "0.00"),
         ("2026-07", "400.00", "310.00", "90.00"),
         ("2026-08", "340.00", "310.00", "30.00"),
         ("2026-09", "30.00", "30.00", "0.00"),
+        ("2026-10", "0.00", "0.00", "0.00"),
     ]
 
 
@@ -338,10 +342,13 @@ def test_refund_after_an_upheld_appeal_appears_in_the_first_open_month() -> None
     assert july_again == july
     assert august.month == "2026-08" and august.refunded == Decimal("50.00")
     assert [(r.sanction_id, r.amount) for r in august.refunds] == [(fine, Decimal("50.00"))]
-    # Refunded once: September has nothing, and the stored rows show the closed months.
+    # Refunded once: September (open at the horizon) has nothing, and the stored rows show
+    # every month of employment, June's zeros included.
     assert [(r["month"], r["refunded"], r["closed"]) for r in book.stored()] == [
+        ("2026-06", "0.00", True),
         ("2026-07", "0.00", True),
         ("2026-08", "50.00", True),
+        ("2026-09", "0.00", False),
     ]
 
 
@@ -511,7 +518,10 @@ def test_a_tick_behind_the_clock_closes_the_month_as_of_its_horizon() -> None:
     # re-deduction).
     assert [c.month for c in book.closed()] == ["2026-07"]
     assert [(r["month"], r["due"], r["refunded"]) for r in book.stored()] == [
-        ("2026-07", "50.00", "0.00")
+        ("2026-06", "0.00", "0.00"),
+        ("2026-07", "50.00", "0.00"),
+        ("2026-08", "0.00", "0.00"),
+        ("2026-09", "0.00", "0.00"),
     ]
     # As of now, September refunds the 50.00 and deducts the 70.00; its tick records that.
     assert book.rows()[-1] == (
@@ -531,3 +541,43 @@ def test_a_tick_behind_the_clock_closes_the_month_as_of_its_horizon() -> None:
         Decimal("50.00"),
         Decimal("70.00"),
     )
+
+
+# -- the listing: every month of employment with a wage ----------------------------------------
+
+
+def test_the_listing_shows_every_month_of_employment_with_a_wage_as_zeros() -> None:
+    book = Books()
+    book.record("2026-06-15 09:00", hired(EMP, "2026-06-15 09:00", monthly_wage="3000.00"))
+    book.record("2026-06-15 09:00", hired("E2", "2026-06-15 09:00", monthly_wage="8000.00"))
+    book.record("2026-07-20 12:00", damage("2026-07-10 10:00", "100.00", emp="E2"))
+    book.record(
+        "2026-08-10 18:00",
+        make("employee.separated", "E2", "2026-08-10 18:00", reason="moved away"),
+    )
+    # E3 (an agency temp) never has a wage: no rows without amounts.
+    book.record(
+        "2026-08-11 09:00",
+        make("employee.qualification_assessed", "E3", "2026-08-11 09:00", passed=True),
+    )
+    book.tick("2026-10-01 00:00")
+    # Only a month with amounts is closed by a record (PAY-01 records no empty month).
+    assert [c.month for c in book.closed()] == []
+    assert [c.month for c in book.closed("E2")] == ["2026-07"]
+    # E1: June (hired on the 15th) to October (the horizon's month, open), all zeros; cap
+    # min(600.00, 3000.00 - 2690.00) = 310.00.
+    assert [(r["month"], r["wage"], r["cap"], r["due"], r["closed"]) for r in book.stored()] == [
+        ("2026-06", "3000.00", "310.00", "0.00", True),
+        ("2026-07", "3000.00", "310.00", "0.00", True),
+        ("2026-08", "3000.00", "310.00", "0.00", True),
+        ("2026-09", "3000.00", "310.00", "0.00", True),
+        ("2026-10", "3000.00", "310.00", "0.00", False),
+    ]
+    # E2 left on 10 August: June, July (100.00 deducted under the 1600.00 cap), August; not
+    # September or October.
+    assert [(r["month"], r["deducted"]) for r in book.stored("E2")] == [
+        ("2026-06", "0.00"),
+        ("2026-07", "100.00"),
+        ("2026-08", "0.00"),
+    ]
+    assert book.stored("E3") == []

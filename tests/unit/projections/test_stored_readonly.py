@@ -59,7 +59,9 @@ def test_a_reader_saves_nothing_while_another_writer_holds_the_lock(tmp_db: Path
     finally:
         holder.execute("ROLLBACK")
         holder.close()
-    assert rows and {r["employee_id"] for r in rows} == {"E1"}  # E2 owes nothing
+    # Every employee has a row per month of employment; only E1 owes anything.
+    assert rows and {r["employee_id"] for r in rows} == {"E1", "E2"}
+    assert {r["employee_id"] for r in rows if r["due"] != "0.00"} == {"E1"}
     assert _checkpoint(tmp_db) is None
     assert _payroll(tmp_db) == rows  # the lock is free now: computed again, and saved
     assert _checkpoint(tmp_db) is not None

@@ -22,10 +22,11 @@ import shutil
 import tempfile
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 from uuid import UUID
@@ -34,6 +35,7 @@ import orjson
 
 from ledger.errors import (
     ConflictError,
+    FieldProblem,
     ImportRejected,
     RulebookError,
     UsageError,
@@ -50,7 +52,7 @@ from ledger.events import (
     RulebookAdopted,
     Ticked,
 )
-from ledger.importer import Format, open_text, read_events
+from ledger.importer import Format, Unknown, read_events
 from ledger.policies import incremental
 from ledger.policies.engine import (
     Derivation,
@@ -67,6 +69,7 @@ from ledger.policies.reconcile import reconcile as reconcile_outcomes
 from ledger.policies.rulebook import AdoptedRulebook, RulebookSet
 from ledger.policies.status import SanctionState, fold_sanctions
 from ledger.store import AppendReport, EventStore, Recorded
+from ledger.textfile import open_text
 from ledger.timeutil import COMPANY_TZ, Period, month_of, start_of_day
 
 if TYPE_CHECKING:
@@ -127,12 +130,21 @@ class TickReport:
 
 @dataclass(frozen=True, slots=True)
 class ImportReport:
-    """What importing a file did (a rejected import raises instead and writes nothing)."""
+    """What importing a file did (a rejected import raises instead and writes nothing).
+
+    ``unknown``: employees with facts in the file but hired neither in the ledger nor in the
+    file, with the first lines of their facts and how many there are (their facts are
+    stored and derive nothing until the hire is recorded). ``encoding``: the codec the file
+    was read with, and ``how`` it was chosen (:func:`ledger.textfile.open_text`).
+    """
 
     appended: int
     already_present: int
     lines: int
     derived: int = 0
+    unknown: Mapping[str, tuple[tuple[int, ...], int]] = field(default_factory=dict)
+    encoding: str = "utf-8"
+    how: str = "utf-8"
 
 
 def record(ledger: Ledger, events: Event | Iterable[Event]) -> RecordReport:
@@ -207,7 +219,10 @@ def _import_seekable(
 ) -> ImportReport:
     kept: list[tuple[int, Event]] | None = []
     lines = 0
-    for line, event in read_events(stream, source=source, fmt=fmt):
+    unknown = Unknown()
+    for line, event in read_events(
+        stream, source=source, fmt=fmt, stored=partial(_against_log, ledger), unknown=unknown
+    ):
         lines = line
         if kept is not None:
             kept.append((line, event))
@@ -217,7 +232,11 @@ def _import_seekable(
             progress(line)
     if kept is None:
         stream.seek(0)
-    events = iter(kept) if kept is not None else read_events(stream, source=source, fmt=fmt)
+    events = (
+        iter(kept)
+        if kept is not None
+        else read_events(stream, source=source, fmt=fmt, check_ids=False)
+    )
     appended = present = 0
     touched: set[str] = set()
     fresh = _FreshEvents()
@@ -241,29 +260,68 @@ def _import_seekable(
             touched.update(r.event.employee_id for r in result.appended)
             fresh.add(result.appended)
         derived = reconcile_all(ledger, touched, fresh=fresh)
-    return ImportReport(appended, present, lines, derived)
+    return ImportReport(appended, present, lines, derived, _not_hired(ledger, unknown))
+
+
+def _against_log(ledger: Ledger, events: Sequence[Event]) -> dict[UUID, FieldProblem]:
+    """What :meth:`EventStore.append` would refuse in ``events``, found before the write
+    lock so that every such line is named (append checks again under the lock)."""
+    found = {
+        event_id: FieldProblem(
+            "event_id",
+            f"{event_id} is already stored at position {position} with different content",
+        )
+        for event_id, position in ledger.store.conflicts(events).items()
+    }
+    now = ledger.now()
+    limit = now + ledger.store.future_tolerance
+    for event in events:
+        if event.occurred_at > limit and event.event_id not in found:
+            found[event.event_id] = FieldProblem(
+                "occurred_at",
+                f"{event.occurred_at.isoformat()} is in the future of the ledger's clock "
+                f"({now.isoformat()})",
+            )
+    return found
+
+
+def _not_hired(ledger: Ledger, unknown: Unknown) -> dict[str, tuple[tuple[int, ...], int]]:
+    """The employees of ``unknown`` the ledger has no hire for either."""
+    hired = frozenset({"employee.hired"})
+    return {
+        employee: found
+        for employee, found in unknown.employees().items()
+        if next(iter(ledger.store.rows(employee_id=employee, types=hired, limit=1)), None)
+        is None
+    }
 
 
 def import_file(
-    ledger: Ledger, path: str | Path, *, fmt: Format | None = None, **options: Any
+    ledger: Ledger,
+    path: str | Path,
+    *,
+    fmt: Format | None = None,
+    encoding: str | None = None,
+    **options: Any,
 ) -> ImportReport:
-    """Import a file (``-`` for standard input); the format follows the suffix by default."""
+    """Import a file (``-`` for standard input); the format follows the suffix by default,
+    the encoding is given or found as :func:`ledger.textfile.open_text` says."""
     name = str(path)
     chosen: Format = fmt or ("csv" if name.lower().endswith(".csv") else "jsonl")
-    try:
-        stream = open_text(name)
-    except OSError as exc:
-        raise ImportRejected(name, 0, f"cannot read: {exc.strerror or exc}") from exc
-    with stream:
-        return import_stream(ledger, stream, source=name, fmt=chosen, **options)
+    text = open_text(name, encoding)
+    with text.stream as stream:
+        report = import_stream(ledger, stream, source=name, fmt=chosen, **options)
+    return replace(report, encoding=text.encoding, how=text.how)
 
 
 def _append_lines(ledger: Ledger, batch: list[tuple[int, Event]], source: str) -> AppendReport:
     try:
         return ledger.store.append([event for _, event in batch])
     except ConflictError as exc:
+        # Another writer stored the id after this file was checked (read_events names the
+        # conflicts it finds before the write lock).
         line = next((n for n, e in batch if str(e.event_id) == exc.event_id), 0)
-        raise ImportRejected(source, line, str(exc)) from None
+        raise ImportRejected(source, line, f"event_id: {exc}") from None
     except ValidationFailed as exc:
         line = next((n for n, e in batch if exc.where.endswith(str(e.event_id))), 0)
         raise ImportRejected(source, line, "; ".join(str(p) for p in exc.problems)) from None

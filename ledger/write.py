@@ -63,6 +63,7 @@ from ledger.policies.engine import (
 )
 from ledger.policies.framework import Outcome
 from ledger.policies.grades import GradeInputs, employment_quarters, grades_for, span_quarters
+from ledger.policies.hiring import employed
 from ledger.policies.incremental import DerivationState
 from ledger.policies.payroll import payroll_months
 from ledger.policies.reconcile import reconcile as reconcile_outcomes
@@ -519,7 +520,7 @@ def _pending_full(
     states: _States | None,
 ) -> tuple[list[Event], Derivation, dict[UUID, SanctionState]]:
     """:func:`pending` deriving the whole history (``recorded`` is the whole stream)."""
-    events = [r.event for r in recorded]
+    events = employed([r.event for r in recorded])
     rulebooks = ledger.rulebooks()
     now_d = horizon or DAWN
     pause = _pause_at(events, horizon) if states is not None else None
@@ -649,8 +650,8 @@ def _pending_resumed(
     state = states.load(employee_id)
     rulebooks = states.rulebooks
     now_d = horizon or DAWN
-    if state is None or not incremental.plan(state, (), rulebooks, now_d):
-        return None
+    if state is None or not state.hired or not incremental.plan(state, (), rulebooks, now_d):
+        return None  # (an employee not hired yet derives nothing: in full, cheaply)
     store = ledger.store
     items = None if fresh is None or fresh.overflow else fresh.by_employee.get(employee_id)
     if items and items[0].version == state.version + 1:
@@ -784,11 +785,13 @@ def _payroll_closings(
         # Close as of the horizon, as `employee_view(as_of=horizon)` computes the month:
         # a fact that occurred later (a tick --now behind the clock) settles in a later
         # month, instead of reaching back into the month being closed.
-        observed = [
-            r.event
-            for r in recorded
-            if not EVENT_TYPES[r.event.type].DERIVED and r.event.occurred_at <= horizon
-        ]
+        observed = employed(
+            [
+                r.event
+                for r in recorded
+                if not EVENT_TYPES[r.event.type].DERIVED and r.event.occurred_at <= horizon
+            ]
+        )
         derived = derive(employee_id, observed, ledger.rulebooks(), horizon)
         facts = [f for f in observed if f.event_id not in derived.retracted]
     months = payroll_months(

@@ -46,6 +46,9 @@ class VerifyReport:
     chain: ChainReport
     discrepancies: tuple[Discrepancy, ...]
     employees: int
+    unhired: tuple[str, ...] = ()
+    """Employees with facts but no ``employee.hired``: their facts derive nothing (not a
+    discrepancy; ``ledger findings`` names the facts)."""
 
     @property
     def ok(self) -> bool:
@@ -64,6 +67,7 @@ class VerifyReport:
                 "problem": self.chain.problem,
             },
             "employees_checked": self.employees,
+            "unhired": list(self.unhired),
             "discrepancies": [
                 {"employee_id": d.employee_id, "sanction_id": d.sanction_id, "problem": d.problem}
                 for d in self.discrepancies
@@ -193,4 +197,6 @@ def verify(
         if not chain.ok:
             return VerifyReport(chain, (), 0)
         found = tuple(d for part in pool.results() for d in part)
-    return VerifyReport(chain, found, len(employees))
+    hired = {row.employee_id for row in ledger.store.rows(types=frozenset({"employee.hired"}))}
+    unhired = tuple(e for e in employees if e not in hired)
+    return VerifyReport(chain, found, len(employees), unhired)

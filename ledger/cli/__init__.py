@@ -33,10 +33,11 @@ R = TypeVar("R")
 # be broken across lines.
 out = Console(
     highlight=False,
+    emoji=False,
     soft_wrap=True,
     width=None if sys.stdout.isatty() or "COLUMNS" in os.environ else 160,
 )
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
 
 EXIT_PROBLEM = 1
 EXIT_USAGE = 2
@@ -166,6 +167,7 @@ def main(argv: list[str] | None = None) -> Any:
         copy_cmds,
         demo_cmd,
         feed_cmds,
+        findings_cmds,
         policy_cmds,
         projection_cmds,
         readmodel_cmds,
@@ -181,6 +183,7 @@ def main(argv: list[str] | None = None) -> Any:
         copy_cmds.register(cli)
         feed_cmds.register(cli)
         demo_cmd.register(cli)
+        findings_cmds.register(cli)
     args = sys.argv[1:] if argv is None else argv
     try:
         return cli.main(args=args, prog_name="ledger")

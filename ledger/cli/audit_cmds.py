@@ -8,6 +8,7 @@ from pathlib import Path
 from uuid import UUID
 
 import click
+from rich.markup import escape
 from rich.progress import Progress
 
 from ledger.audit import explain, replay, verify
@@ -69,6 +70,12 @@ def verify_cmd(state: LedgerContext, fmt: str) -> None:
     if fmt == "json":
         click.echo(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
     elif report.ok:
+        if report.unhired:
+            shown = ", ".join(report.unhired[:20]) + (", ..." if len(report.unhired) > 20 else "")
+            err.print(
+                f"note: {len(report.unhired)} employee(s) with facts but no employee.hired "
+                f"(they derive nothing until hired; see `ledger findings`): {escape(shown)}"
+            )
         out.print(
             f"intact: {report.chain.checked} events, head {report.chain.head_hash}; "
             f"{report.employees} employees re-derived, no discrepancy"

@@ -16,8 +16,8 @@ min(20 % x wage, wage - 2690.00)); company time is Asia/Shanghai.
   September: due 250.00, deducted 250.00 (the car's last 200.00 and the fine).
   October: the appeal against the August warning is upheld: the fine was never due, so the
   50.00 deducted in (closed) September is refunded in October, the first open month.
-- E3, an agency temp with no wage recorded: September discourtesy -> fine 50.00; nothing
-  can be deducted (finding "wage unknown"), everything carries.
+- E3, an agency temp never hired in the ledger: the September discourtesy is stored but
+  derives nothing (issue 13), so E3 has no payroll row.
 """
 
 from __future__ import annotations
@@ -137,13 +137,11 @@ AFTER_Q3 = [
     month(E2[0], "2026-08", *E2[1:], "1850.00", "1600.00", "250.00"),
     month(E1[0], "2026-09", *E1[1:], "110.00", "110.00", "0.00", bonuses="100.00"),
     month(E2[0], "2026-09", *E2[1:], "250.00", "250.00", "0.00"),
-    month(E3[0], "2026-09", *E3[1:], "50.00", "0.00", "50.00"),
-    # The stored rows describe the horizon (1 October): October is open.
-    month(E3[0], "2026-10", *E3[1:], "50.00", "0.00", "50.00", closed=False),
+    # E3 is never hired: no fine, no payroll row (issue 13 replaced the rows with a blank
+    # wage that carried the fine forever).
 ]
 OCTOBER = [
     month(E2[0], "2026-10", *E2[1:], "0.00", "0.00", "0.00", refunded="50.00"),
-    month(E3[0], "2026-10", *E3[1:], "50.00", "0.00", "50.00"),
 ]
 
 
@@ -187,10 +185,8 @@ def test_a_quarter_where_the_cap_bites_then_a_refund_in_the_first_open_month(db:
         json.dumps(decision),
     )
     ledger(db, "tick", "--now", OCTOBER_END)
-    # The closed months stay as they were; October refunds the fine's 50.00; E3's fine
-    # still waits for a wage, and November is open.
-    november = month(E3[0], "2026-11", *E3[1:], "50.00", "0.00", "50.00", closed=False)
-    after_october = [*AFTER_Q3[:-1], *OCTOBER, november]
+    # The closed months stay as they were; October refunds the fine's 50.00.
+    after_october = [*AFTER_Q3, *OCTOBER]
     assert payroll(db) == after_october
     assert payroll(db, "--period", "2026-10") == OCTOBER
     assert "rebuilt payroll: 3 employees" in " ".join(ledger(db, "rebuild", "payroll").split())

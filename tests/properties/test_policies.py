@@ -9,7 +9,7 @@ property needs them, appeal decisions on consequences the history derived.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from itertools import pairwise
 from typing import Any
@@ -22,7 +22,7 @@ from ledger.app import Ledger
 from ledger.events import Event
 from ledger.policies.engine import Derivation, counted_facts, derive
 from ledger.policies.rulebook import AdoptedRulebook, Rulebook, RulebookSet
-from ledger.testing import ManualClock, events, instant, make, retract
+from ledger.testing import ManualClock, events, hired, instant, make, retract
 
 BOOKS = RulebookSet([AdoptedRulebook.from_document(Rulebook.default_document())])
 Q3_START, Q3_END = instant("2026-07-01 00:00"), instant("2026-09-30 23:59")
@@ -219,6 +219,10 @@ def summary(derivation: Derivation) -> tuple[Any, ...]:
 
 def record_in_batches(history: Sequence[Event], cuts: Sequence[int]) -> Ledger:
     ledger = Ledger.in_memory(clock=ManualClock(CLOCK_AT))
+    # The ledger derives nothing for an employee not hired (issue 13): hire everyone first,
+    # before all their facts, so that the ledger and the pure derivations see the same.
+    staff = sorted({e.employee_id for e in history})
+    ledger.record([hired(emp, "2025-01-02 09:00", hired_on=date(2025, 1, 1)) for emp in staff])
     bounds = [0, *sorted(c % (len(history) + 1) for c in cuts), len(history)]
     for start, end in pairwise(bounds):
         if end > start:

@@ -108,29 +108,31 @@ def _decoded(raw: IO[bytes], source: str, encoding: str | None) -> TextFile:
         else:
             bad = _first_error(raw, "utf-8")
             if bad is None:
-                encoding, how = "utf-8", "utf-8"
-            else:
-                encoding, how = _detect(raw), "detected"
-                if encoding is None or _first_error(raw, encoding) is not None:
-                    offset, reason = bad
-                    raise ImportRejected(
-                        source,
-                        _line_at(raw, offset),
-                        f"not valid UTF-8 at byte offset {offset} ({reason}), and its encoding "
-                        "could not be recognised; name it, e.g. --encoding gb18030 (Chinese), "
-                        "--encoding big5, --encoding utf-16",
-                    )
-    else:
-        bad = _first_error(raw, encoding)
-        if bad is not None:
-            offset, reason = bad
-            raise ImportRejected(
-                source,
-                _line_at(raw, offset),
-                f"not valid {encoding} at byte offset {offset} ({reason})",
-            )
-    text = io.TextIOWrapper(raw, encoding=encoding, errors="strict", newline="")
-    return TextFile(text, encoding, how)
+                return TextFile(_text(raw, "utf-8"), "utf-8", "utf-8")
+            detected = _detect(raw)
+            if detected is None or _first_error(raw, detected) is not None:
+                offset, reason = bad
+                raise ImportRejected(
+                    source,
+                    _line_at(raw, offset),
+                    f"not valid UTF-8 at byte offset {offset} ({reason}), and its encoding "
+                    "could not be recognised; name it, e.g. --encoding gb18030 (Chinese), "
+                    "--encoding big5, --encoding utf-16",
+                )
+            return TextFile(_text(raw, detected), detected, "detected")
+    bad = _first_error(raw, encoding)
+    if bad is not None:
+        offset, reason = bad
+        raise ImportRejected(
+            source,
+            _line_at(raw, offset, encoding),
+            f"not valid {encoding} at byte offset {offset} ({reason})",
+        )
+    return TextFile(_text(raw, encoding), encoding, how)
+
+
+def _text(raw: IO[bytes], encoding: str) -> IO[str]:
+    return io.TextIOWrapper(raw, encoding=encoding, errors="strict", newline="")
 
 
 def _first_error(raw: IO[bytes], encoding: str) -> tuple[int, str] | None:
@@ -189,14 +191,14 @@ def _codec(name: str) -> str | None:
         return None
 
 
-def _line_at(raw: IO[bytes], offset: int) -> int:
-    """The 1-based line of byte ``offset`` (counting ``\\n`` bytes: exact for UTF-8 and for
-    every ASCII-compatible encoding)."""
+def _line_at(raw: IO[bytes], offset: int, encoding: str = "utf-8") -> int:
+    """The 1-based line of byte ``offset`` (the text before it, decoded, counted)."""
+    decoder = codecs.getincrementaldecoder(encoding)(errors="ignore")
     raw.seek(0)
     remaining = offset
     lines = 1
     while remaining > 0 and (chunk := raw.read(min(_CHUNK, remaining))):
-        lines += chunk.count(b"\n")
+        lines += decoder.decode(chunk).count("\n")
         remaining -= len(chunk)
     raw.seek(0)
     return lines

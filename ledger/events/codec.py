@@ -6,6 +6,7 @@ as strings, datetimes ISO 8601 with their offset (company time), ``None`` fields
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from functools import cache
 from typing import Any
@@ -208,7 +209,7 @@ def parse_event(
 def _shown(value: Any) -> str:
     """A JSON value as a message quotes it: short values whole, others by their kind."""
     if isinstance(value, bool | int | float | str) or value is None:
-        text = orjson.dumps(value).decode() if not isinstance(value, float) else repr(value)
+        text = json.dumps(value, ensure_ascii=False)  # (orjson refuses ints past 64 bits)
         if len(text) <= 40:
             return text
     return f"a JSON {_json_kind(value)}"

@@ -7,6 +7,7 @@ module holds what a ledger knows (its store, clock, rulebooks and horizon) and t
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
 from types import TracebackType
@@ -20,6 +21,7 @@ from ledger.errors import NotFoundError, UsageError
 from ledger.events import LEDGER_STREAM, CheckpointIssued, Event, RulebookAdopted, Ticked
 from ledger.importer import Format
 from ledger.policies.engine import Derivation, derive
+from ledger.policies.hiring import employed, unhired_finding
 from ledger.policies.rulebook import AdoptedRulebook, Rulebook, RulebookSet
 from ledger.policies.status import SanctionState, fold_sanctions
 from ledger.store import ChainReport, EventStore, MemoryStore, Recorded, open_store
@@ -318,11 +320,17 @@ class Ledger:
     def derive(self, employee_id: str, *, now: datetime | None = None) -> Derivation:
         """What the policies derive for one employee from everything known, at ``now``.
 
-        ``now`` (default: the deadline horizon) bounds which deadlines count as missed.
+        ``now`` (default: the deadline horizon) bounds which deadlines count as missed. The
+        findings include the facts that count for nothing for want of a hire, or before it
+        (:mod:`ledger.policies.hiring`).
         """
         events = [r.event for r in self.store.read(employee_id=employee_id)]
         when = now or self.horizon() or _DAWN
-        return derive(employee_id, events, self.rulebooks(), when)
+        derived = derive(employee_id, employed(events), self.rulebooks(), when)
+        idle = unhired_finding(employee_id, events)
+        if idle is None:
+            return derived
+        return replace(derived, findings=(idle, *derived.findings))
 
     def audit(self, employee_id: str) -> tuple[list[Event], Derivation, list[SanctionState]]:
         """For ``verify``: what reconciliation would record now (derived from scratch), the

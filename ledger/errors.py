@@ -65,23 +65,63 @@ class ImportRejected(LedgerError):
     """A batch import was refused; nothing of it was written.
 
     Attributes:
-        line: 1-based line (or CSV row) number of the first bad record.
+        source: the file's name as given.
+        line: 1-based line (or CSV row) number of the first bad record (0: the whole file).
         reason: what is wrong with it.
+        problems: every problem reported, as ``(line, problem)`` in line order (at most
+            ``REPORTED`` lines' worth; ``bad_lines`` counts them all).
+        bad_lines: how many lines are bad.
+        lines: how many lines were read (``None`` when the file could not be read).
     """
 
-    def __init__(self, source: str, line: int, reason: str) -> None:
+    REPORTED = 100
+    """Bad lines named in full; the rest are counted."""
+
+    def __init__(
+        self,
+        source: str,
+        line: int,
+        reason: str,
+        *,
+        problems: Sequence[tuple[int, FieldProblem]] = (),
+        bad_lines: int = 1,
+        lines: int | None = None,
+    ) -> None:
         self.source = source
         self.line = line
         self.reason = reason
-        super().__init__(f"{source}:{line}: {reason}")
+        self.problems = tuple(problems) or ((line, FieldProblem("", reason)),)
+        self.bad_lines = bad_lines
+        self.lines = lines
+        text = "\n".join(f"{source}:{n}: {p}" for n, p in self.problems)
+        named = len({n for n, _ in self.problems})
+        if bad_lines > named:
+            text += f"\n... and {bad_lines - named} more bad lines"
+        if bad_lines > 1 or lines is not None:
+            total = f" of {lines}" if lines is not None else ""
+            text += f"\n{source}: {bad_lines}{total} lines rejected; nothing was written"
+        super().__init__(text)
+
+    @classmethod
+    def of(
+        cls, source: str, problems: Sequence[tuple[int, FieldProblem]], bad_lines: int, lines: int
+    ) -> ImportRejected:
+        """Every problem found in a file (in line order); the first one is ``line``/``reason``."""
+        line, first = problems[0]
+        return cls(
+            source, line, str(first), problems=problems, bad_lines=bad_lines, lines=lines
+        )
 
 
 class ConflictError(LedgerError):
     """An event id is already stored with different content (idempotency violation)."""
 
-    def __init__(self, event_id: str, detail: str = "") -> None:
+    def __init__(self, event_id: str, detail: str = "", *, position: int | None = None) -> None:
         self.event_id = event_id
-        msg = f"event {event_id} is already stored with different content"
+        self.position = position
+        """The stored event's position (``None``: repeated in the batch itself)."""
+        where = f" at position {position}" if position is not None else ""
+        msg = f"event {event_id} is already stored{where} with different content"
         super().__init__(f"{msg} ({detail})" if detail else msg)
 
 

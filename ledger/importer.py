@@ -1,18 +1,34 @@
-"""Reading events from JSON Lines and CSV, line by line, with line numbers for errors."""
+"""Reading events from JSON Lines and CSV, with every bad line named (docs/ARCHITECTURE.md,
+"Input boundary").
+
+:func:`read_events` yields the good records of a stream and, once the stream is read,
+raises :class:`~ledger.errors.ImportRejected` naming every bad one (up to
+``ImportRejected.REPORTED`` lines, then a count), each as ``FILE:LINE: field: problem``:
+malformed records, an id repeated in the file with other content (naming both lines), an
+id stored with other content (naming the stored event's position), an instant in the
+future of the ledger's clock.
+"""
 
 from __future__ import annotations
 
 import csv
-import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import IO, Any, Literal
+from uuid import UUID
 
-from ledger.errors import ImportRejected, ValidationFailed
+from ledger.errors import FieldProblem, ImportRejected, ValidationFailed
 from ledger.events import Event, parse_event
+from ledger.textfile import open_text
 
-__all__ = ["Format", "read_events"]
+__all__ = ["MAX_LINE", "Format", "Unknown", "open_text", "read_events"]
 
 Format = Literal["jsonl", "csv"]
+MAX_LINE = 1 << 20
+"""Characters a JSON Lines line may hold: far above any valid event (whose every field is
+bounded), so that a runaway line is refused without being parsed."""
+_CHECK_BATCH = 1000
+_UNKNOWN_LINES = 10
 _ENVELOPE_COLUMNS = (
     "event_id",
     "type",
@@ -25,81 +41,212 @@ _ENVELOPE_COLUMNS = (
     "causation_id",
 )
 
+Check = Callable[[Sequence[Event]], Mapping[UUID, FieldProblem]]
+"""Given valid events, the problems the log finds with some of them, by event id (an id
+stored with other content, an instant in the future of the ledger's clock)."""
+
+
+@dataclass
+class Unknown:
+    """Employees of a file with facts but no ``employee.hired`` before them in the file.
+
+    Attributes:
+        lines: per employee, the first lines of such facts (up to ten);
+        count: how many lines there are in all;
+        hired: the employees hired in the file.
+    """
+
+    lines: dict[str, list[int]] = field(default_factory=dict)
+    count: dict[str, int] = field(default_factory=dict)
+    hired: set[str] = field(default_factory=set)
+
+    def employees(self) -> dict[str, tuple[tuple[int, ...], int]]:
+        """Employees never hired in the file: ``(first lines, count of lines)``."""
+        return {
+            employee: (tuple(lines), self.count[employee])
+            for employee, lines in self.lines.items()
+            if employee not in self.hired
+        }
+
+    def see(self, line: int, event: Event) -> None:
+        """Note one event of the file, in file order."""
+        employee = event.employee_id
+        if event.type == "employee.hired":
+            self.hired.add(employee)
+        elif employee not in self.hired:
+            seen = self.lines.setdefault(employee, [])
+            if len(seen) < _UNKNOWN_LINES:
+                seen.append(line)
+            self.count[employee] = self.count.get(employee, 0) + 1
+
+
+class _Problems:
+    """The bad lines found so far: the first ``REPORTED`` in full, the rest counted."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.items: list[tuple[int, FieldProblem]] = []
+        self.lines: set[int] = set()
+        self.bad = 0
+
+    def add(self, line: int, problems: Sequence[FieldProblem]) -> None:
+        if line not in self.lines:
+            self.bad += 1
+            if len(self.lines) >= ImportRejected.REPORTED:
+                return
+            self.lines.add(line)
+        self.items.extend((line, p) for p in problems)
+
+    def raise_if_any(self, lines: int) -> None:
+        if self.bad:
+            ordered = sorted(self.items, key=lambda item: item[0])
+            raise ImportRejected.of(self.source, ordered, self.bad, lines)
+
 
 def read_events(
-    stream: IO[str], *, source: str, fmt: Format = "jsonl", recorded_by: str | None = None
+    stream: IO[str],
+    *,
+    source: str,
+    fmt: Format = "jsonl",
+    stored: Check | None = None,
+    unknown: Unknown | None = None,
+    check_ids: bool = True,
+    recorded_by: str | None = None,
 ) -> Iterator[tuple[int, Event]]:
-    """Yield ``(line number, event)`` for every record of ``stream``.
+    """Yield ``(line number, event)`` for every good record of ``stream``, then raise if
+    any was bad.
 
     Blank lines (JSONL) are skipped. Ledger-written types (``sanction.issued``...) are
     refused: only the ledger derives them. A record without ``recorded_by`` gets
     ``recorded_by`` (the acting actor), when given.
 
+    Args:
+        stored: checks events against the log, a thousand at a time.
+        unknown: filled in with the facts of employees not hired earlier in the file.
+        check_ids: find ids repeated with other content within the file.
+        recorded_by: the recorder of a record that names none (the acting actor).
+
     Raises:
-        ImportRejected: the first bad record, naming its line and the field at fault.
+        ImportRejected: every bad record, naming its line and the field at fault.
     """
-    records = _jsonl(stream) if fmt == "jsonl" else _csv(stream, source)
-    try:
-        yield from _parsed(records, source, recorded_by)
-    except UnicodeDecodeError as exc:
-        raise ImportRejected(
-            source,
-            0,
-            f"not UTF-8 text (byte {exc.start} of the chunk being read: {exc.reason}); "
-            "save it as UTF-8 (e.g. iconv -f GBK -t UTF-8)",
-        ) from None
-
-
-def _parsed(
-    records: Iterator[tuple[int, str | dict[str, Any]]], source: str, recorded_by: str | None
-) -> Iterator[tuple[int, Event]]:
+    problems = _Problems(source)
+    first: dict[int, tuple[int, int]] = {}
+    pending: list[tuple[int, Event]] = []
+    lines = 0
+    records = _jsonl(stream) if fmt == "jsonl" else _csv(stream)
     for line, raw in records:
+        lines = line
+        if isinstance(raw, FieldProblem):
+            problems.add(line, [raw])
+            continue
         try:
-            event = parse_event(raw, observations_only=True, recorded_by=recorded_by)
+            event = parse_event(
+                raw, observations_only=True, derive_id=True, recorded_by=recorded_by
+            )
         except ValidationFailed as exc:
-            raise ImportRejected(source, line, str(exc)) from None
-        yield line, event
+            problems.add(line, exc.problems)
+            continue
+        if check_ids:
+            key, content = event.event_id.int, _content(event)
+            earlier = first.setdefault(key, (line, content))
+            if earlier[0] != line and earlier[1] != content:
+                problems.add(
+                    line,
+                    [
+                        FieldProblem(
+                            "event_id",
+                            f"{event.event_id} is also on line {earlier[0]} with different content",
+                        )
+                    ],
+                )
+                continue
+        if unknown is not None:
+            unknown.see(line, event)
+        if stored is None:
+            yield line, event
+            continue
+        pending.append((line, event))
+        if len(pending) >= _CHECK_BATCH:
+            yield from _checked(pending, stored, problems)
+            pending = []
+    if pending and stored is not None:
+        yield from _checked(pending, stored, problems)
+    problems.raise_if_any(lines)
 
 
-def _jsonl(stream: IO[str]) -> Iterator[tuple[int, str | dict[str, Any]]]:
-    for number, text in enumerate(stream, start=1):
-        if text.strip():
+def _content(event: Event) -> int:
+    # Equal events hash alike (the envelope's fields and the frozen data model); a collision
+    # between different contents is caught by the store, which compares the canonical JSON.
+    values = event.__dict__
+    return hash(tuple(v for k, v in values.items() if k != "event_id"))
+
+
+def _checked(
+    batch: list[tuple[int, Event]], stored: Check, problems: _Problems
+) -> Iterator[tuple[int, Event]]:
+    found = stored([event for _, event in batch])
+    for line, event in batch:
+        problem = found.get(event.event_id)
+        if problem is None:
+            yield line, event
+        else:
+            problems.add(line, [problem])
+
+
+def _jsonl(stream: IO[str]) -> Iterator[tuple[int, str | FieldProblem]]:
+    number = 0
+    while True:
+        text = stream.readline(MAX_LINE + 1)
+        if not text:
+            return
+        number += 1
+        if len(text) > MAX_LINE and not text.endswith("\n"):
+            while (rest := stream.readline(MAX_LINE)) and not rest.endswith("\n"):
+                pass  # skip the rest of the runaway line without holding it
+            yield number, FieldProblem("", f"line longer than {MAX_LINE:,} characters")
+        elif text.strip():
             yield number, text
 
 
-def _csv(stream: IO[str], source: str) -> Iterator[tuple[int, dict[str, Any]]]:
+def _csv(stream: IO[str]) -> Iterator[tuple[int, dict[str, Any] | FieldProblem]]:
     reader = csv.DictReader(stream)
-    header = reader.fieldnames or []
+    try:
+        header = reader.fieldnames or []
+    except csv.Error as exc:
+        yield 1, FieldProblem("", f"not valid CSV: {exc}")
+        return
     unknown = [
         c
         for c in header
         if c not in _ENVELOPE_COLUMNS and c != "evidence" and not c.startswith("data.")
     ]
     if unknown:
-        raise ImportRejected(source, 1, f"unknown CSV column(s): {', '.join(unknown)}")
-    for row in reader:
-        line = reader.line_num
-        record: dict[str, Any] = {}
-        data: dict[str, Any] = {}
-        for column, value in row.items():
-            if column is None:
-                raise ImportRejected(source, line, "more cells than header columns")
-            if value is None or value == "":
-                continue
-            if column.startswith("data."):
-                data[column[5:]] = value
-            elif column == "evidence":
-                record["evidence"] = [part.strip() for part in value.split(";") if part.strip()]
-            else:
-                record[column] = value
-        record["data"] = data
-        yield line, record
+        yield 1, FieldProblem("", f"unknown CSV column(s): {', '.join(unknown)}")
+        return
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            yield reader.line_num, FieldProblem("", f"not valid CSV ({exc}); the rest is unread")
+            return
+        yield reader.line_num, _record(row)
 
 
-def open_text(path: str) -> IO[str]:
-    """Open ``path`` (``-`` for standard input) as UTF-8 text, BOM tolerated."""
-    import sys
-
-    if path == "-":
-        return io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8-sig")
-    return open(path, encoding="utf-8-sig", newline="")
+def _record(row: dict[str | Any, Any]) -> dict[str, Any] | FieldProblem:
+    record: dict[str, Any] = {}
+    data: dict[str, Any] = {}
+    for column, value in row.items():
+        if column is None:
+            return FieldProblem("", "more cells than header columns")
+        if value is None or value == "":
+            continue
+        if column.startswith("data."):
+            data[column[5:]] = value
+        elif column == "evidence":
+            record["evidence"] = [part.strip() for part in value.split(";") if part.strip()]
+        else:
+            record[column] = value
+    record["data"] = data
+    return record

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, PlainSerializer
+from pydantic import BeforeValidator, PlainSerializer, ValidationInfo
 
 __all__ = ["CENT", "ZERO", "Money", "to_money"]
 
@@ -47,9 +47,17 @@ def to_money(value: Any) -> Decimal:
         raise ValueError(f"{value!r} is too large an amount") from None
 
 
+def _money_field(value: Any, info: ValidationInfo) -> Decimal:
+    # On the wire (JSON) money is a decimal string: a JSON number is a float to most
+    # producers, and 6000 vs "6000.00" must not depend on the sender's serialiser.
+    if info.mode == "json" and not isinstance(value, str):
+        raise ValueError('money must be a decimal string such as "12.50", not a JSON number')
+    return to_money(value)
+
+
 Money = Annotated[
     Decimal,
-    BeforeValidator(to_money),
+    BeforeValidator(_money_field),
     PlainSerializer(lambda amount: format(amount, "f"), return_type=str, when_used="json"),
 ]
 """A CNY amount with exactly two decimal places; serialised as a string in JSON."""

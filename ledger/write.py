@@ -22,10 +22,11 @@ import shutil
 import tempfile
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 from uuid import UUID
@@ -35,6 +36,7 @@ import orjson
 from ledger.access.guard import WriteGuard
 from ledger.errors import (
     ConflictError,
+    FieldProblem,
     ImportRejected,
     RulebookError,
     UsageError,
@@ -52,7 +54,7 @@ from ledger.events import (
     RulebookAdopted,
     Ticked,
 )
-from ledger.importer import Format, open_text, read_events
+from ledger.importer import Format, Unknown, read_events
 from ledger.policies import incremental
 from ledger.policies.engine import (
     Derivation,
@@ -63,6 +65,7 @@ from ledger.policies.engine import (
 )
 from ledger.policies.framework import Outcome
 from ledger.policies.grades import GradeInputs, employment_quarters, grades_for, span_quarters
+from ledger.policies.hiring import employed
 from ledger.policies.incremental import DerivationState
 from ledger.policies.payroll import payroll_months
 from ledger.policies.reconcile import reconcile as reconcile_outcomes
@@ -70,6 +73,7 @@ from ledger.policies.rulebook import AdoptedRulebook, RulebookSet
 from ledger.policies.status import SanctionState, fold_sanctions
 from ledger.store import AppendReport, EventStore, Recorded
 from ledger.store.base import _DERIVATION_SEAL
+from ledger.textfile import open_text
 from ledger.timeutil import COMPANY_TZ, Period, month_of, start_of_day
 
 if TYPE_CHECKING:
@@ -139,12 +143,21 @@ class TickReport:
 
 @dataclass(frozen=True, slots=True)
 class ImportReport:
-    """What importing a file did (a rejected import raises instead and writes nothing)."""
+    """What importing a file did (a rejected import raises instead and writes nothing).
+
+    ``unknown``: employees with facts in the file but hired neither in the ledger nor in the
+    file, with the first lines of their facts and how many there are (their facts are
+    stored and derive nothing until the hire is recorded). ``encoding``: the codec the file
+    was read with, and ``how`` it was chosen (:func:`ledger.textfile.open_text`).
+    """
 
     appended: int
     already_present: int
     lines: int
     derived: int = 0
+    unknown: Mapping[str, tuple[tuple[int, ...], int]] = field(default_factory=dict)
+    encoding: str = "utf-8"
+    how: str = "utf-8"
 
 
 def record(
@@ -256,7 +269,15 @@ def _import_seekable(
 ) -> ImportReport:
     kept: list[tuple[int, Event]] | None = []
     lines = 0
-    for line, event in read_events(stream, source=source, fmt=fmt, recorded_by=actor):
+    unknown = Unknown()
+    for line, event in read_events(
+        stream,
+        source=source,
+        fmt=fmt,
+        stored=partial(_against_log, ledger),
+        unknown=unknown,
+        recorded_by=actor,
+    ):
         lines = line
         if kept is not None:
             kept.append((line, event))
@@ -269,7 +290,7 @@ def _import_seekable(
     events = (
         iter(kept)
         if kept is not None
-        else read_events(stream, source=source, fmt=fmt, recorded_by=actor)
+        else read_events(stream, source=source, fmt=fmt, check_ids=False, recorded_by=actor)
     )
     appended = present = 0
     touched: set[str] = set()
@@ -295,21 +316,58 @@ def _import_seekable(
             touched.update(r.event.employee_id for r in result.appended)
             fresh.add(result.appended)
         derived = reconcile_all(ledger, touched, fresh=fresh, progress=_stage(stages, RECONCILING))
-    return ImportReport(appended, present, lines, derived)
+    return ImportReport(appended, present, lines, derived, _not_hired(ledger, unknown))
+
+
+def _against_log(ledger: Ledger, events: Sequence[Event]) -> dict[UUID, FieldProblem]:
+    """What :meth:`EventStore.append` would refuse in ``events``, found before the write
+    lock so that every such line is named (append checks again under the lock)."""
+    found = {
+        event_id: FieldProblem(
+            "event_id",
+            f"{event_id} is already stored at position {position} with different content",
+        )
+        for event_id, position in ledger.store.conflicts(events).items()
+    }
+    now = ledger.now()
+    limit = now + ledger.store.future_tolerance
+    for event in events:
+        if event.occurred_at > limit and event.event_id not in found:
+            found[event.event_id] = FieldProblem(
+                "occurred_at",
+                f"{event.occurred_at.isoformat()} is in the future of the ledger's clock "
+                f"({now.isoformat()})",
+            )
+    return found
+
+
+def _not_hired(ledger: Ledger, unknown: Unknown) -> dict[str, tuple[tuple[int, ...], int]]:
+    """The employees of ``unknown`` the ledger has no hire for either."""
+    hired = frozenset({"employee.hired"})
+    return {
+        employee: found
+        for employee, found in unknown.employees().items()
+        if next(iter(ledger.store.rows(employee_id=employee, types=hired, limit=1)), None)
+        is None
+    }
 
 
 def import_file(
-    ledger: Ledger, path: str | Path, *, fmt: Format | None = None, **options: Any
+    ledger: Ledger,
+    path: str | Path,
+    *,
+    fmt: Format | None = None,
+    encoding: str | None = None,
+    **options: Any,
 ) -> ImportReport:
-    """Import a file (``-`` for standard input); the format follows the suffix by default."""
+    """Import a file (``-`` for standard input); the format follows the suffix by default,
+    the encoding is given or found as :func:`ledger.textfile.open_text` says."""
     name = str(path)
     chosen: Format = fmt or ("csv" if name.lower().endswith(".csv") else "jsonl")
-    try:
-        stream = open_text(name)
-    except OSError as exc:
-        raise ImportRejected(name, 0, f"cannot read: {exc.strerror or exc}") from exc
-    with stream:
-        return import_stream(ledger, stream, source=name, fmt=chosen, **options)
+    text = open_text(name, encoding)
+    with text.stream as stream:
+        report = import_stream(ledger, stream, source=name, fmt=chosen, **options)
+    return replace(report, encoding=text.encoding, how=text.how)
 
 
 def _append_lines(
@@ -325,8 +383,10 @@ def _append_lines(
     try:
         return ledger.store.append([event for _, event in batch])
     except ConflictError as exc:
+        # Another writer stored the id after this file was checked (read_events names the
+        # conflicts it finds before the write lock).
         line = next((n for n, e in batch if str(e.event_id) == exc.event_id), 0)
-        raise ImportRejected(source, line, str(exc)) from None
+        raise ImportRejected(source, line, f"event_id: {exc}") from None
     except ValidationFailed as exc:
         line = next((n for n, e in batch if exc.where.endswith(str(e.event_id))), 0)
         raise ImportRejected(source, line, "; ".join(str(p) for p in exc.problems)) from None
@@ -534,7 +594,7 @@ def _pending_full(
     states: _States | None,
 ) -> tuple[list[Event], Derivation, dict[UUID, SanctionState]]:
     """:func:`pending` deriving the whole history (``recorded`` is the whole stream)."""
-    events = [r.event for r in recorded]
+    events = employed([r.event for r in recorded])
     rulebooks = ledger.rulebooks()
     now_d = horizon or DAWN
     pause = _pause_at(events, horizon) if states is not None else None
@@ -664,8 +724,8 @@ def _pending_resumed(
     state = states.load(employee_id)
     rulebooks = states.rulebooks
     now_d = horizon or DAWN
-    if state is None or not incremental.plan(state, (), rulebooks, now_d):
-        return None
+    if state is None or not state.hired or not incremental.plan(state, (), rulebooks, now_d):
+        return None  # (an employee not hired yet derives nothing: in full, cheaply)
     store = ledger.store
     items = None if fresh is None or fresh.overflow else fresh.by_employee.get(employee_id)
     if items and items[0].version == state.version + 1:
@@ -799,11 +859,13 @@ def _payroll_closings(
         # Close as of the horizon, as `employee_view(as_of=horizon)` computes the month:
         # a fact that occurred later (a tick --now behind the clock) settles in a later
         # month, instead of reaching back into the month being closed.
-        observed = [
-            r.event
-            for r in recorded
-            if not EVENT_TYPES[r.event.type].DERIVED and r.event.occurred_at <= horizon
-        ]
+        observed = employed(
+            [
+                r.event
+                for r in recorded
+                if not EVENT_TYPES[r.event.type].DERIVED and r.event.occurred_at <= horizon
+            ]
+        )
         derived = derive(employee_id, observed, ledger.rulebooks(), horizon)
         facts = [f for f in observed if f.event_id not in derived.retracted]
     months = payroll_months(

@@ -1,7 +1,10 @@
 """Shared fixtures and hypothesis profiles.
 
 Profiles: ``default`` and ``ci`` (40 examples, no deadline), ``thorough`` (500 examples); pick
-one with ``HYPOTHESIS_PROFILE=thorough pytest``.
+one with ``HYPOTHESIS_PROFILE=thorough pytest``. The input fuzz suite
+(``tests/properties/test_fuzz_input.py``) sets its own counts: 2,000 lines and 2,000 random
+files (plus 300 near-wire files each as JSON Lines and CSV) in ``default`` and ``ci``, 10,000
+with ``thorough``.
 
 PostgreSQL: the tests that need a server take ``pg_url``, a fresh database created for the
 test and dropped after it, on the server ``$LEDGER_TEST_PG`` names (default: the local one,

@@ -34,6 +34,7 @@ from ledger.audit.verify import content_differences
 from ledger.errors import UsageError
 from ledger.events import LEDGER_STREAM, RulebookAdopted, Ticked, canonical_json, parse_event
 from ledger.policies.engine import derive
+from ledger.policies.hiring import employed
 from ledger.policies.rulebook import AdoptedRulebook, Rulebook, RulebookSet
 from ledger.policies.status import fold_sanctions
 from ledger.store import GENESIS_HASH, Recorded, chain_hash
@@ -265,7 +266,7 @@ def _check_derivation(directory: Path, recorded: list[Recorded], problems: list[
             streams.setdefault(r.event.employee_id, []).append(r)
     now = horizon or datetime(1970, 1, 1, tzinfo=COMPANY_TZ)
     for employee_id, stream in sorted(streams.items()):
-        outcomes = derive(employee_id, [r.event for r in stream], books, now).by_id()
+        outcomes = derive(employee_id, employed([r.event for r in stream]), books, now).by_id()
         derived = set(outcomes)
         states = fold_sanctions(r for r in stream if r.event.type in _DERIVED_SANCTIONS)
         active = {i for i, s in states.items() if not s.voided}

@@ -19,6 +19,7 @@ from ledger.events import EVENT_TYPES, GradeAssigned
 from ledger.money import ZERO
 from ledger.policies.engine import derive
 from ledger.policies.grades import employment_quarters, grades_for
+from ledger.policies.hiring import employed
 from ledger.policies.rulebook import AdoptedRulebook, RulebookSet
 from ledger.policies.status import fold_sanctions
 from ledger.store import Recorded
@@ -160,7 +161,7 @@ def _employee_diff(
     horizon: datetime | None,
 ) -> EmployeeDiff:
     """What ``period`` would differ by for one employee (pure)."""
-    events = [r.event for r in stream]
+    events = employed([r.event for r in stream])
     diff = EmployeeDiff(employee_id)
     recorded: dict[Key, dict[str, Any]] = {}
     for state in fold_sanctions(stream).values():

@@ -49,6 +49,9 @@ class VerifyReport:
     employees: int
     rights: RightsReport = field(default_factory=lambda: RightsReport(False))
     """Who wrote what, against the access document in force at each position."""
+    unhired: tuple[str, ...] = ()
+    """Employees with facts but no ``employee.hired``: their facts derive nothing (not a
+    discrepancy; ``ledger findings`` names the facts)."""
 
     @property
     def ok(self) -> bool:
@@ -67,6 +70,7 @@ class VerifyReport:
                 "problem": self.chain.problem,
             },
             "employees_checked": self.employees,
+            "unhired": list(self.unhired),
             "discrepancies": [
                 {"employee_id": d.employee_id, "sanction_id": d.sanction_id, "problem": d.problem}
                 for d in self.discrepancies
@@ -200,4 +204,6 @@ def verify(
             return VerifyReport(chain, (), 0)
         rights = check_rights(ledger.store)
         found = tuple(d for part in pool.results() for d in part)
-    return VerifyReport(chain, found, len(employees), rights)
+    hired = {row.employee_id for row in ledger.store.rows(types=frozenset({"employee.hired"}))}
+    unhired = tuple(e for e in employees if e not in hired)
+    return VerifyReport(chain, found, len(employees), rights, unhired)

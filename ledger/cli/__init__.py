@@ -1,7 +1,8 @@
 """The ``ledger`` command line: a thin layer over :class:`ledger.app.Ledger`.
 
 Exit codes: 0 success, 1 verification found a problem, 2 bad input or usage, 3 internal
-error (a bug: the message says so; ``LEDGER_DEBUG=1`` shows the traceback).
+error (a bug: one line says so and where its traceback was written; ``--debug`` or
+``LEDGER_DEBUG=1`` shows the traceback instead).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from ledger.app import Ledger
-from ledger.errors import LedgerError, StorageError
+from ledger.errors import LedgerError, RulebookError, StorageError
 from ledger.store.sqlite import DEFAULT_WRITE_TIMEOUT, NOT_A_LEDGER
 from ledger.store.urls import display_location, is_postgres_url, sqlite_path
 
@@ -33,10 +34,11 @@ R = TypeVar("R")
 # be broken across lines.
 out = Console(
     highlight=False,
+    emoji=False,
     soft_wrap=True,
     width=None if sys.stdout.isatty() or "COLUMNS" in os.environ else 160,
 )
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
 
 EXIT_PROBLEM = 1
 EXIT_USAGE = 2
@@ -57,13 +59,17 @@ class LedgerContext:
         self.wait = wait
         self._ledger: Ledger | None = None
 
-    def open(self, *, write: bool = False, create: bool = False) -> Ledger:
+    def open(
+        self, *, write: bool = False, create: bool = False, rulebook: bool = True
+    ) -> Ledger:
         """Open the ledger: read-only unless ``write``; only ``create`` makes a new one.
 
         A read-only open takes no lock and answers from the last committed state while
         another process writes; a writer queues behind other writers (saying so) for up to
         ``--wait`` seconds. A missing, empty or foreign file (or PostgreSQL database) is
-        refused, never created or modified, unless ``create``.
+        refused, never created or modified, unless ``create``. Unless ``rulebook`` is
+        false (or ``create``), a ledger without an adopted rulebook is refused too: it could
+        judge nothing.
         """
         if self._ledger is None:
             if not create and not is_postgres_url(self.db):
@@ -83,6 +89,11 @@ class LedgerContext:
                 on_wait=self._waiting,
                 notify=lambda text: err.print(escape(text)),
             )
+            if rulebook and not create and not self._ledger.rulebooks():
+                raise RulebookError(
+                    f"{self.name}: no rulebook is adopted in this ledger; run `ledger init` "
+                    "(or `ledger rulebook --adopt FILE`)"
+                )
         return self._ledger
 
     def _waiting(self) -> None:
@@ -153,9 +164,15 @@ def handles_errors(fn: Callable[P, R]) -> Callable[P, R]:
     metavar="ACTOR",
     help="Who is writing (e.g. hr:H01), checked against the access document in force.",
 )
+@click.option(
+    "--debug",
+    is_flag=True,
+    default=lambda: bool(os.environ.get("LEDGER_DEBUG")),
+    help="Show the traceback of an internal error (a bug) instead of writing it to a file.",
+)
 @click.version_option(package_name="conduct-ledger")
 @click.pass_context
-def cli(ctx: click.Context, db: str, wait: float, actor: str | None) -> None:
+def cli(ctx: click.Context, db: str, wait: float, actor: str | None, debug: bool) -> None:
     """Conduct ledger: a tamper-evident record of service conduct and its consequences.
 
     Reading commands open the database read-only and answer while another process
@@ -176,6 +193,7 @@ def main(argv: list[str] | None = None) -> Any:
         copy_cmds,
         demo_cmd,
         feed_cmds,
+        findings_cmds,
         notice_cmd,
         policy_cmds,
         projection_cmds,
@@ -196,14 +214,56 @@ def main(argv: list[str] | None = None) -> Any:
         notice_cmd.register(cli)
         proof_cmds.register(cli)
         access_cmds.register(cli)
+        findings_cmds.register(cli)
+    args = sys.argv[1:] if argv is None else argv
     try:
-        return cli.main(args=argv, prog_name="ledger")
+        return cli.main(args=args, prog_name="ledger")
+    except KeyboardInterrupt:
+        err.print("interrupted; nothing half-written (a write is one transaction)")
+        sys.exit(130)
+    except BrokenPipeError:
+        # The reader went away (`ledger sanctions | head`): not an error of ours to report.
+        sys.stderr.close()
+        sys.exit(EXIT_PROBLEM)
     except Exception as exc:  # the last guard: no traceback reaches a user
-        if os.environ.get("LEDGER_DEBUG"):
+        if os.environ.get("LEDGER_DEBUG") or "--debug" in args:
             raise
-        err.print(f"[bold red]internal error:[/] {escape(type(exc).__name__)}: {escape(str(exc))}")
+        log = crash_log(exc)
+        where = f"the traceback is in {log}" if log else "the traceback could not be saved"
         err.print(
-            "This is a bug in ledger, not in your input. Run the command again with "
-            "LEDGER_DEBUG=1 to see the traceback, and report it."
+            f"[bold red]internal error:[/] {escape(type(exc).__name__)}: {escape(str(exc))} "
+            f"-- a bug in ledger, not in your input; please report it ({escape(where)}; "
+            "--debug or LEDGER_DEBUG=1 shows it)"
         )
         sys.exit(EXIT_INTERNAL)
+
+
+def crash_log(exc: BaseException) -> str | None:
+    """Write ``exc``'s traceback to a new file and return its path (``None`` if it cannot).
+
+    The directory is ``$LEDGER_LOG_DIR``, else ``$XDG_STATE_HOME/ledger`` (by default
+    ``~/.local/state/ledger``), else the system's temporary directory.
+    """
+    import tempfile
+    import traceback
+    from datetime import datetime
+
+    text = "".join(traceback.format_exception(exc))
+    state = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    places = [os.environ.get("LEDGER_LOG_DIR"), str(Path(state) / "ledger"), tempfile.gettempdir()]
+    stamp = datetime.now().strftime("%Y%m%dT%H%M%S")
+    argv = " ".join(sys.argv)
+    for place in places:
+        if not place:
+            continue
+        try:
+            Path(place).mkdir(parents=True, exist_ok=True)
+            handle, name = tempfile.mkstemp(
+                prefix=f"ledger-internal-error-{stamp}-", suffix=".log", dir=place
+            )
+            with os.fdopen(handle, "w", encoding="utf-8") as log:
+                log.write(f"ledger internal error at {stamp}\ncommand: {argv}\n\n{text}")
+            return name
+        except OSError:
+            continue
+    return None

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import click
+from rich.markup import escape
 
 from ledger.audit import (
     CheckpointCheck,
@@ -109,6 +110,12 @@ def verify_cmd(
             data["ok"] = not failed
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
     elif report.ok:
+        if report.unhired:
+            shown = ", ".join(report.unhired[:20]) + (", ..." if len(report.unhired) > 20 else "")
+            err.print(
+                f"note: {len(report.unhired)} employee(s) with facts but no employee.hired "
+                f"(they derive nothing until hired; see `ledger findings`): {escape(shown)}"
+            )
         out.print(
             f"intact: {report.chain.checked} events, head {report.chain.head_hash}; "
             f"{report.employees} employees re-derived, no discrepancy"

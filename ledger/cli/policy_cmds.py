@@ -302,7 +302,7 @@ def rulebook(
     """
     if export == bool(adopt):
         fail("give exactly one of --export or --adopt FILE")
-    ledger = state.open(write=bool(adopt))
+    ledger = state.open(write=bool(adopt), rulebook=not adopt)
     if export:
         latest = ledger.rulebooks().latest()
         if latest is None:

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import json
+from datetime import date
+from pathlib import Path
 
 import click
 import orjson
+from rich.markup import escape
 
 from ledger.audit.receipt import receipt_schema
 from ledger.cli import LedgerContext, err, fail, handles_errors, out
 from ledger.cli.progress import progress, staged
-from ledger.errors import ValidationFailed
+from ledger.errors import UsageError, ValidationFailed
 from ledger.events import EVENT_TYPES, OBSERVATION_TYPES, Event, parse_event
-from ledger.policies.rulebook import Rulebook
+from ledger.policies.rulebook import AdoptedRulebook, Rulebook
 from ledger.schema import wire_schema
+from ledger.store.urls import is_postgres_url, sqlite_path
 from ledger.timeutil import parse_instant
 
 __all__ = ["register"]
@@ -27,24 +31,52 @@ __all__ = ["register"]
 def init(state: LedgerContext, effective_from: str | None, published_on: str | None) -> None:
     """Create the ledger database and adopt the default rulebook (idempotent).
 
-    A rule binds only facts on or after both dates (劳动合同法 第4条).
+    A rule binds only facts on or after both dates (劳动合同法 第4条). Nothing is left
+    behind by a failed init. On an existing ledger, other dates are refused: adopt a new
+    version with `ledger rulebook --adopt` instead.
 
     \b
     Examples:
       ledger --db company.db init
       ledger init --effective-from 2026-01-01 --published-on 2025-12-20
     """
-    ledger = state.open(create=True)
-    if not ledger.rulebooks():
-        ledger.adopt(
-            Rulebook.default_document(),
-            effective_from=parse_instant(effective_from, what="--effective-from").date()
-            if effective_from
-            else None,
-            published_on=parse_instant(published_on, what="--published-on").date()
-            if published_on
-            else None,
-            source="default rulebook",
+    # Everything is checked before the database is touched.
+    wanted = AdoptedRulebook.from_document(
+        Rulebook.default_document(),
+        effective_from=_day(effective_from, "--effective-from"),
+        published_on=_day(published_on, "--published-on"),
+        source="default rulebook",
+    )
+    fresh = _absent(state.db)
+    try:
+        ledger = state.open(create=True)
+        adopted = ledger.rulebooks().versions
+        if not adopted:
+            ledger.adopt(
+                wanted.document,
+                effective_from=wanted.effective_from,
+                published_on=wanted.published_on,
+                source="default rulebook",
+            )
+    except BaseException:
+        if fresh is not None:
+            state.close()
+            _remove(fresh)
+        raise
+    given = [(effective_from, wanted.effective_from), (published_on, wanted.published_on)]
+    same = (wanted.rulebook.id, wanted.rulebook.version)
+    first = next((a for a in adopted if (a.rulebook.id, a.rulebook.version) == same), None)
+    if first is not None and (
+        (effective_from and first.effective_from != wanted.effective_from)
+        or (published_on and first.published_on != wanted.published_on)
+    ):
+        asked = ", ".join(f"{t}" for t, _ in given if t)
+        raise UsageError(
+            f"{state.name} is already a ledger (rulebook {first.rulebook.id} "
+            f"v{first.rulebook.version} effective from {first.effective_from.isoformat()}, "
+            f"published on {first.published_on.isoformat()}); init does not change it "
+            f"(asked: {asked}). Adopt a new version with `ledger rulebook --adopt FILE "
+            "--effective-from D --published-on D`"
         )
     latest = ledger.rulebooks().latest()
     assert latest is not None
@@ -53,6 +85,25 @@ def init(state: LedgerContext, effective_from: str | None, published_on: str | N
         f"{latest.rulebook.id} v{latest.rulebook.version} binding from "
         f"{latest.binds_from.date().isoformat()}"
     )
+
+
+def _day(text: str | None, what: str) -> date | None:
+    return parse_instant(text, what=what).date() if text else None
+
+
+def _absent(location: str) -> Path | None:
+    """The SQLite file ``location`` names if it does not exist yet (init then owns it)."""
+    if is_postgres_url(location):
+        return None
+    path = sqlite_path(location)
+    if path == ":memory:" or Path(path).exists():
+        return None
+    return Path(path)
+
+
+def _remove(path: Path) -> None:
+    for leftover in (path, *(path.with_name(path.name + s) for s in ("-wal", "-shm", "-journal"))):
+        leftover.unlink(missing_ok=True)
 
 
 @click.command()
@@ -106,7 +157,7 @@ def record(
         raw["event_id"] = event_id
     if source:
         raw["source"] = source
-    event: Event = parse_event(raw)
+    event: Event = parse_event(orjson.dumps(raw))  # strictly, as a line of the wire format
     report = ledger.record(event)
     status = "appended" if report.appended else "already present"
     out.print(f"{status}: {event.event_id} {event.type} {event.employee_id}")
@@ -115,19 +166,25 @@ def record(
 @click.command(name="import")
 @click.argument("file", metavar="FILE|-")
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), help="Default: by suffix.")
+@click.option(
+    "--encoding",
+    help="The file's text encoding, any Python codec (gb18030, gbk, big5, utf-16 ...). "
+    "Default: UTF-8, or UTF-16/32 by byte order mark, else detected (and printed).",
+)
 @click.pass_obj
 @handles_errors
-def import_(state: LedgerContext, file: str, fmt: str | None) -> None:
+def import_(state: LedgerContext, file: str, fmt: str | None, encoding: str | None) -> None:
     """Import events from JSON Lines (or CSV); all or nothing.
 
-    A bad line is reported with its line number and reason (exit 2) and nothing of the
-    file is written. Re-importing the same file is a no-op.
+    Every bad line is reported as FILE:LINE: field: problem (the first 100, then a
+    count; exit 2) and nothing of the file is written. Re-importing the same file is a
+    no-op, also for lines without an event_id (their id is derived from the content).
 
     \b
     Examples:
       ledger import quarter.jsonl
       cat events.jsonl | ledger import -
-      ledger import badge.csv --format csv
+      ledger import badge.csv --format csv --encoding gb18030
     """
     ledger = state.open(write=True)
     with progress(err, "importing: checking", total=_lines(file), counted=True) as step:
@@ -143,8 +200,21 @@ def import_(state: LedgerContext, file: str, fmt: str | None) -> None:
         report = ledger.import_file(
             file,
             fmt=fmt,  # type: ignore[arg-type]
+            encoding=encoding,
             progress=moved,
             stages=staged(step, "importing"),
+        )
+    if report.how == "detected":
+        err.print(
+            f"{escape(file)}: not UTF-8; read as {report.encoding} (detected; name the "
+            "encoding with --encoding if the text looks wrong)"
+        )
+    for employee, (lines, count) in sorted(report.unknown.items()):
+        shown = ", ".join(str(n) for n in lines) + (", ..." if count > len(lines) else "")
+        err.print(
+            f"warning: {escape(file)}: {escape(employee)} is not hired in the ledger "
+            f"({count} line{'s' if count != 1 else ''}: {shown}); their facts are stored "
+            "and count once an employee.hired is recorded"
         )
     out.print(f"appended {report.appended}, already present {report.already_present}, rejected 0")
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any, ClassVar
 from uuid import UUID
 
@@ -11,6 +11,7 @@ from pydantic import (
     AfterValidator,
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     SerializeAsAny,
@@ -23,11 +24,15 @@ from uuid6 import uuid7
 from ledger.timeutil import COMPANY_TZ
 
 __all__ = [
+    "EVIDENCE_ITEMS",
+    "EVIDENCE_LENGTH",
     "LEDGER_STREAM",
     "EmployeeId",
     "Event",
     "EventData",
     "Instant",
+    "WireDate",
+    "WireInstant",
     "new_event_id",
 ]
 
@@ -35,6 +40,7 @@ LEDGER_STREAM = "_ledger"
 """Reserved stream for ledger-wide events such as ``rulebook.adopted``."""
 
 _EMPLOYEE_ID = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._:@-]{0,63}$")
+_ISO_INSTANT = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}")
 
 
 def _company_time(moment: datetime) -> datetime:
@@ -44,8 +50,65 @@ def _company_time(moment: datetime) -> datetime:
         raise ValueError(f"{moment.isoformat()} is out of the supported range") from None
 
 
-Instant = Annotated[AwareDatetime, AfterValidator(_company_time)]
+def _iso_text(value: Any) -> Any:
+    # Lax validation would read a bare number (or a numeric string, as a CSV cell holds) as
+    # seconds since 1970 in UTC; the wire format says ISO 8601 with an offset, nothing else.
+    # Parsed here, so that strict (wire) validation sees a datetime.
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, str) and _ISO_INSTANT.match(value):
+        try:
+            return datetime.fromisoformat(value)
+        except ValueError:
+            pass
+    raise ValueError(
+        "must be an ISO 8601 date and time with an offset, e.g. 2026-07-03T09:12:00+08:00"
+    )
+
+
+_Aware = Annotated[AwareDatetime, BeforeValidator(_iso_text)]
+
+Instant = Annotated[_Aware, AfterValidator(_company_time)]
 """A time-zone-aware datetime, normalised to company time; naive datetimes are rejected."""
+
+EARLIEST = datetime(1970, 1, 1, tzinfo=COMPANY_TZ)
+"""No observation occurred before this (company time), nor is anything due before it."""
+LATEST_DAY = date(2100, 12, 31)
+"""No due date or hiring date lies after this day: far enough for any plan, and every
+period, window and deadline the rules compute from it stays a valid date."""
+_RANGE = f"{EARLIEST.date().isoformat()} to {LATEST_DAY.isoformat()}, company time"
+EVIDENCE_ITEMS = 20
+EVIDENCE_LENGTH = 500
+
+
+def _bounded_instant(moment: datetime) -> datetime:
+    try:
+        early = moment < EARLIEST
+        late = moment.astimezone(COMPANY_TZ).date() > LATEST_DAY
+    except OverflowError:  # 0001-01-01 or 9999-12-31 with an offset
+        early, late = moment.year < EARLIEST.year, moment.year > EARLIEST.year
+    if early or late:
+        raise ValueError(f"{moment.isoformat()} is out of the supported range ({_RANGE})")
+    return moment
+
+
+def _bounded_day(day: date) -> date:
+    if not EARLIEST.date() <= day <= LATEST_DAY:
+        raise ValueError(f"{day.isoformat()} is out of the supported range ({_RANGE})")
+    return day
+
+
+WireInstant = Annotated[_Aware, AfterValidator(_bounded_instant), AfterValidator(_company_time)]
+"""An :data:`Instant` an observation may carry: from 1970-01-01 to 2100-12-31 (company time).
+``occurred_at`` is bounded further by the ledger's clock when it is stored."""
+
+WireDate = Annotated[date, AfterValidator(_bounded_day)]
+"""A calendar date an observation may carry, from 1970-01-01 to 2100-12-31."""
+
+Evidence = Annotated[
+    tuple[Annotated[str, Field(min_length=1, max_length=EVIDENCE_LENGTH)], ...],
+    Field(max_length=EVIDENCE_ITEMS),
+]
 
 
 def _check_employee_id(value: str) -> str:
@@ -94,10 +157,10 @@ class Event(BaseModel):
     type: str
     schema_version: int = Field(default=1, ge=1)
     employee_id: EmployeeId
-    occurred_at: Instant
+    occurred_at: WireInstant
     recorded_by: str = Field(min_length=1, max_length=200)
     source: str | None = Field(default=None, max_length=500)
-    evidence: tuple[str, ...] = ()
+    evidence: Evidence = ()
     correlation_id: UUID | None = None
     causation_id: UUID | None = None
     data: SerializeAsAny[EventData]

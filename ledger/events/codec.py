@@ -6,9 +6,11 @@ as strings, datetimes ISO 8601 with their offset (company time), ``None`` fields
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from functools import cache
 from typing import Any
+from uuid import UUID, uuid5
 
 import orjson
 from pydantic import TypeAdapter, ValidationError
@@ -18,6 +20,7 @@ from ledger.events.base import Event
 from ledger.events.registry import EVENT_TYPES, wire_adapter
 
 __all__ = [
+    "CONTENT_ID_NAMESPACE",
     "UPCASTERS",
     "Upcasters",
     "canonical_json",
@@ -54,7 +57,11 @@ class Upcasters:
         if model is None:
             return raw
         version = raw.get("schema_version", model.SCHEMA_VERSION)
-        if not isinstance(version, int) or version == model.SCHEMA_VERSION:
+        if (
+            not isinstance(version, int)
+            or isinstance(version, bool)
+            or version == model.SCHEMA_VERSION
+        ):
             return raw
         if version > model.SCHEMA_VERSION:
             raise ValidationFailed(
@@ -97,7 +104,9 @@ def problems_of(exc: ValidationError) -> list[FieldProblem]:
         if loc and loc[0] in EVENT_TYPES:
             loc = loc[1:]
         message = err["msg"]
-        if err["type"] == "union_tag_invalid":
+        if err["type"] == "value_error":
+            message = message.removeprefix("Value error, ")
+        elif err["type"] == "union_tag_invalid":
             tag = err.get("input", {})
             tag = tag.get("type") if isinstance(tag, dict) else tag
             message = f"unknown event type {tag!r}"
@@ -107,6 +116,8 @@ def problems_of(exc: ValidationError) -> list[FieldProblem]:
             loc = ["type"]
         elif err["type"] == "timezone_aware":
             message = "datetime has no time zone offset (e.g. +08:00); naive datetimes are refused"
+        elif err["type"].endswith("_type") and "input" in err:
+            message = f"{message}, not {_shown(err['input'])}"
         problems.append(FieldProblem(".".join(loc), message))
     return problems
 
@@ -118,46 +129,109 @@ def validation_failed(exc: ValueError) -> ValidationFailed:
     return ValidationFailed([FieldProblem("", str(exc))])
 
 
+CONTENT_ID_NAMESPACE = UUID("5f0c2d3e-9a1b-5c8e-8f3a-6b1e2d4c7a90")
+"""The UUIDv5 namespace of ids derived from content (README, "Wire format")."""
+
+
+def content_id(event: Event) -> UUID:
+    """The id of an event sent without one: a UUIDv5 over its canonical wire form (envelope
+    and data, ``event_id`` left out), so that sending the same line again is a no-op."""
+    form = event_to_wire(event)
+    form.pop("event_id", None)
+    return uuid5(CONTENT_ID_NAMESPACE, canonical_json(form).decode())
+
+
 def parse_event(
     raw: Mapping[str, Any] | str | bytes,
     *,
     observations_only: bool = False,
     recorded_by: str | None = None,
+    derive_id: bool | None = None,
 ) -> Event:
     """Validate one wire-format event (a dict or a JSON document), upcasting old versions.
+
+    A JSON document is validated strictly, as the wire format says: an integer is a JSON
+    integer (not ``true``, not ``"12"``), money a decimal string, a time an ISO 8601 string
+    with its offset. A dict (a CSV row, a Python caller) may hold numbers and booleans as
+    text.
 
     Args:
         raw: the event.
         observations_only: refuse the types only the ledger writes (``sanction.issued``...).
         recorded_by: the recorder of an event that names none (the acting actor).
+        derive_id: without ``event_id``, derive the id from the content
+            (:func:`content_id`), so that a retry is a no-op; else a new UUIDv7 is drawn.
+            Default: for a JSON document (a line of the wire format), not for a dict.
+            A derived id covers the recorder too (the acting actor's, when the line names
+            none), so the same actor sending the same line again writes nothing.
 
     Raises:
         ValidationFailed: malformed JSON, unknown type, unknown or invalid field.
     """
+    text: str | bytes | None = None
     if isinstance(raw, str | bytes):
+        text = raw
         try:
             loaded = orjson.loads(raw)
         except orjson.JSONDecodeError as exc:
             raise ValidationFailed([FieldProblem("", f"not valid JSON: {exc}")]) from None
     else:
         loaded = raw
-    if not isinstance(loaded, dict):
+    if not isinstance(loaded, Mapping):
         raise ValidationFailed([FieldProblem("", "an event must be a JSON object")])
-    if "type" in loaded and loaded["type"] not in EVENT_TYPES:
-        raise ValidationFailed([FieldProblem("type", f"unknown event type {loaded['type']!r}")])
-    if observations_only and loaded.get("type") in EVENT_TYPES:
-        model = EVENT_TYPES[loaded["type"]]
+    kind = loaded.get("type")
+    if "type" in loaded and (not isinstance(kind, str) or kind not in EVENT_TYPES):
+        message = (
+            f"unknown event type {kind!r}"
+            if isinstance(kind, str)
+            else f"must be an event type name (a string), not {_shown(kind)}"
+        )
+        raise ValidationFailed([FieldProblem("type", message)])
+    if observations_only and isinstance(kind, str) and kind in EVENT_TYPES:
+        model = EVENT_TYPES[kind]
         if model.DERIVED or model.LEDGER_WIDE:
             raise ValidationFailed(
                 [FieldProblem("type", f"{model.TYPE} events are written by the ledger, not sent")]
             )
+    sent = loaded
     if recorded_by is not None and "recorded_by" not in loaded:
         loaded = {**loaded, "recorded_by": recorded_by}
-    upcast = UPCASTERS.upcast(loaded)
+    upcast = UPCASTERS.upcast(dict(loaded))
     try:
-        return _adapter().validate_python(upcast)
+        if text is None:
+            event = _adapter().validate_python(upcast)
+        else:
+            if upcast != sent:  # upcast, or the recorder filled in
+                text = orjson.dumps(upcast)
+            event = _adapter().validate_json(text, strict=True)
     except ValidationError as exc:
         raise ValidationFailed(problems_of(exc)) from None
+    if derive_id is None:
+        derive_id = text is not None
+    if derive_id and "event_id" not in loaded:
+        event = event.model_copy(update={"event_id": content_id(event)})
+    return event
+
+
+def _shown(value: Any) -> str:
+    """A JSON value as a message quotes it: short values whole, others by their kind."""
+    if isinstance(value, bool | int | float | str) or value is None:
+        text = json.dumps(value, ensure_ascii=False)  # (orjson refuses ints past 64 bits)
+        if len(text) <= 40:
+            return text
+    return f"a JSON {_json_kind(value)}"
+
+
+def _json_kind(value: Any) -> str:
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, dict):
+        return "object"
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    return "number"
 
 
 def event_to_wire(event: Event) -> dict[str, Any]:

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import Field
+from pydantic import BeforeValidator, Field
 
 from ledger.events.base import EventData
 
 __all__ = ["GoodDeed", "SuggestionAdopted", "SupervisionReported", "TrainingCompleted"]
+
+
+def _not_bool(value: Any) -> Any:
+    if isinstance(value, bool):
+        raise ValueError("must be the number 1, 2 or 3, not true or false")
+    return value
 
 
 class TrainingCompleted(EventData):
@@ -24,7 +30,7 @@ class SuggestionAdopted(EventData):
     """A reasonable suggestion by the employee was adopted (合理建议被采纳), tier 1-3."""
 
     TYPE: ClassVar[str] = "recognition.suggestion_adopted"
-    tier: Literal[1, 2, 3]
+    tier: Annotated[Literal[1, 2, 3], BeforeValidator(_not_bool)]
 
 
 class SupervisionReported(EventData):

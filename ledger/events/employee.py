@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import ClassVar
 
 from pydantic import Field
 
-from ledger.events.base import EventData
+from ledger.events.base import EventData, WireDate
 from ledger.money import Money
 
 __all__ = ["Hired", "QualificationAssessed", "Separated", "Transferred", "WageChanged"]
@@ -19,7 +18,7 @@ class Hired(EventData):
     TYPE: ClassVar[str] = "employee.hired"
     department: str = Field(min_length=1, max_length=100)
     role: str = Field(min_length=1, max_length=100)
-    hired_on: date
+    hired_on: WireDate
     monthly_wage: Money = Field(gt=0)
 
 

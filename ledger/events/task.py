@@ -6,7 +6,7 @@ from typing import ClassVar
 
 from pydantic import Field
 
-from ledger.events.base import EventData, Instant
+from ledger.events.base import EventData, WireInstant
 
 __all__ = ["AuthorityExceeded", "MeetingMissed", "TaskAssigned", "TaskCompleted", "TaskRefused"]
 
@@ -19,7 +19,7 @@ class TaskAssigned(_Task):
     """A task was assigned, due at ``due_at``."""
 
     TYPE: ClassVar[str] = "task.assigned"
-    due_at: Instant
+    due_at: WireInstant
 
 
 class TaskCompleted(_Task):

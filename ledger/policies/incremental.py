@@ -329,8 +329,8 @@ def plan(
             return False
         if event.event_id in state.dangling:
             return False
-        if not state.hired and state.span is not None and event.occurred_at < state.span[0]:
-            return False
+        if state.span is not None and event.occurred_at < state.span[0]:
+            return False  # before the employment: derived in full (ledger.policies.hiring)
         data = event.data
         if event.type in _ORIGINS and _subject(event) in state.closed.get(event.type, ()):
             return False  # a second origin for a closed complaint or task
@@ -342,6 +342,7 @@ def plan(
                 or target.occurred_at < at
                 or target.type == "correction.retracted"
                 or target.type.startswith("appeal.")
+                or target.type in _SPAN_TYPES
             ):
                 return False
         elif isinstance(data, AppealDecided) and data.outcome == "upheld":

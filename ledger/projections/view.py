@@ -15,6 +15,7 @@ from uuid import UUID
 
 from ledger.events import EVENT_TYPES, Event, PayrollClosed
 from ledger.policies.engine import Derivation, counted_facts, derive
+from ledger.policies.hiring import employed
 from ledger.policies.rulebook import RulebookSet
 from ledger.store import Recorded
 from ledger.timeutil import COMPANY_TZ, Period
@@ -126,7 +127,12 @@ def employee_view(
         if not EVENT_TYPES[r.event.type].DERIVED and r.event.occurred_at <= moment
     )
     evaluated = min(moment, horizon) if horizon is not None else _DAWN
-    derivation = derive(employee_id, facts, rulebooks, evaluated)
+    # What counts depends on the hire known, whenever its event occurred
+    # (ledger.policies.hiring), as on the write path; the registers list every fact.
+    counted = {e.event_id for e in employed([r.event for r in recorded])}
+    derivation = derive(
+        employee_id, [f for f in facts if f.event_id in counted], rulebooks, evaluated
+    )
     closed = tuple(r.event.data for r in recorded if isinstance(r.event.data, PayrollClosed))
     return EmployeeView(
         employee_id,

@@ -39,6 +39,7 @@ from ledger.events import (
     canonical_json,
     event_to_wire,
     parse_event,
+    wire_json,
 )
 from ledger.timeutil import COMPANY_TZ
 
@@ -619,7 +620,11 @@ class EventStore(ABC):
             elif prior == wire:
                 present.append(event.event_id)
             else:
-                raise ConflictError(str(event.event_id), f"type {event.type}")
+                raise ConflictError(
+                    str(event.event_id),
+                    f"type {event.type}",
+                    position=stored.position if stored is not None else None,
+                )
         if not fresh:
             # A retry of a committed batch is answered, not refused, even though its
             # expected_version is now behind: the retry's intent was already fulfilled.
@@ -680,6 +685,17 @@ class EventStore(ABC):
             actual = versions.get(employee_id, 0)
             if actual != want:
                 raise ConcurrencyError(employee_id, want, actual)
+
+    def conflicts(self, events: Sequence[Event]) -> dict[UUID, int]:
+        """The ids of ``events`` stored with other content, with the stored event's position
+        (what :meth:`append` would refuse; checked before taking the write lock)."""
+        existing = self._existing([e.event_id for e in events])
+        found: dict[UUID, int] = {}
+        for event in events:
+            stored = existing.get(event.event_id)
+            if stored is not None and canonical_json(wire_of_row(stored)) != wire_json(event):
+                found[event.event_id] = stored.position
+        return found
 
     def read(self, flt: ReadFilter | None = None, /, **bounds: Any) -> Iterator[Recorded]:
         """Stream stored events in position order.

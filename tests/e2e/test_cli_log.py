@@ -170,7 +170,8 @@ def test_schema_covers_every_event_type() -> None:
     assert set(schema["discriminator"]["mapping"]) == set(EVENT_TYPES)
 
 
-def test_a_gbk_file_is_refused_as_not_utf8_and_writes_nothing(db: Path, tmp_path: Path) -> None:
+def test_a_gbk_file_is_detected_and_imported_as_gb18030(db: Path, tmp_path: Path) -> None:
+    # Issue 13 changed this: a GBK file (as Excel writes in China) is no longer refused.
     source = tmp_path / "badge.csv"
     source.write_bytes(
         "event_id,type,employee_id,occurred_at,recorded_by,data.minutes\n"
@@ -178,9 +179,12 @@ def test_a_gbk_file_is_refused_as_not_utf8_and_writes_nothing(db: Path, tmp_path
     )
     before = count(db)
     result = ledger(db, "import", str(source))
-    assert result.returncode == 2 and "Traceback" not in result.stderr
-    assert "not UTF-8" in result.stderr and "badge.csv" in result.stderr
-    assert count(db) == before
+    assert result.returncode == 0 and "Traceback" not in result.stderr
+    assert "gb18030" in result.stderr and "badge.csv" in result.stderr
+    assert count(db) == before + 1
+    with sqlite3.connect(db) as conn:
+        stored = conn.execute("SELECT count(*) FROM events WHERE recorded_by = ?", ("考勤机",))
+        assert stored.fetchone() == (1,)
 
 
 def test_a_date_of_year_one_is_refused_naming_the_field(db: Path, tmp_path: Path) -> None:

@@ -16,12 +16,11 @@ min(20 % x wage, wage - 2690.00)); company time is Asia/Shanghai.
   September: due 250.00, deducted 250.00 (the car's last 200.00 and the fine).
   October: the appeal against the August warning is upheld: the fine was never due, so the
   50.00 deducted in (closed) September is refunded in October, the first open month.
-- E3, an agency temp with no wage recorded: September discourtesy -> fine 50.00; nothing
-  can be deducted (finding "wage unknown"), everything carries.
+- E3, an agency temp never hired in the ledger: the September discourtesy is stored but
+  derives nothing (issue 13), so E3 has no payroll row.
 
 The listing has a row for every month of employment with a known wage, zeros included (E2
-from November 2025, E1 from March 2026, up to the month of the last tick), and for E3 only
-the months with amounts.
+from November 2025, E1 from March 2026, up to the month of the last tick).
 """
 
 from __future__ import annotations
@@ -132,7 +131,6 @@ def month(
 
 E1 = ("E1", "3000.00", "310.00")
 E2 = ("E2", "8000.00", "1600.00")
-E3 = ("E3", None, None)
 
 
 def quiet(emp: str, label: str, *, closed: bool = True) -> dict[str, Any]:
@@ -154,7 +152,8 @@ Q3 = [
     month(E2[0], "2026-08", *E2[1:], "1850.00", "1600.00", "250.00"),
     month(E1[0], "2026-09", *E1[1:], "110.00", "110.00", "0.00", bonuses="100.00"),
     month(E2[0], "2026-09", *E2[1:], "250.00", "250.00", "0.00"),
-    month(E3[0], "2026-09", *E3[1:], "50.00", "0.00", "50.00"),
+    # E3 is never hired: no fine, no payroll row (issue 13 replaced the rows with a blank
+    # wage that carried the fine forever).
 ]
 AFTER_Q3 = [
     *BEFORE_Q3,
@@ -162,17 +161,14 @@ AFTER_Q3 = [
     # The stored rows describe the horizon (1 October): October is open.
     quiet("E1", "2026-10", closed=False),
     quiet("E2", "2026-10", closed=False),
-    month(E3[0], "2026-10", *E3[1:], "50.00", "0.00", "50.00", closed=False),
 ]
 OCTOBER = [
     quiet("E1", "2026-10"),
     month(E2[0], "2026-10", *E2[1:], "0.00", "0.00", "0.00", refunded="50.00"),
-    month(E3[0], "2026-10", *E3[1:], "50.00", "0.00", "50.00"),
 ]
 NOVEMBER = [
     quiet("E1", "2026-11", closed=False),
     quiet("E2", "2026-11", closed=False),
-    month(E3[0], "2026-11", *E3[1:], "50.00", "0.00", "50.00", closed=False),
 ]
 
 
@@ -189,7 +185,7 @@ def db(tmp_path: Path) -> Path:
 def test_a_quarter_where_the_cap_bites_then_a_refund_in_the_first_open_month(db: Path) -> None:
     ledger(db, "tick", "--now", Q3_END)
     assert payroll(db) == AFTER_Q3
-    # The quarter: every employee with a wage, every month; E3 (no wage) where owing.
+    # The quarter: every employee with a wage, every month (E3, never hired, has none).
     assert payroll(db, "--period", "2026Q3") == Q3
     assert payroll(db, "--employee", "E1", "--period", "2026-08") == [Q3[2]]
     header, *lines = ledger(db, "payroll", "--employee", "E2", "--format", "csv").splitlines()
@@ -232,9 +228,9 @@ def test_a_quarter_where_the_cap_bites_then_a_refund_in_the_first_open_month(db:
         json.dumps(decision),
     )
     ledger(db, "tick", "--now", OCTOBER_END)
-    # The closed months stay as they were; October refunds the fine's 50.00; E3's fine
-    # still waits for a wage, and November is open (zeros for E1 and E2).
-    after_october = [*AFTER_Q3[:-3], *OCTOBER, *NOVEMBER]
+    # The closed months stay as they were; October refunds the fine's 50.00; November is
+    # open (zeros for E1 and E2).
+    after_october = [*AFTER_Q3[:-2], *OCTOBER, *NOVEMBER]
     assert payroll(db) == after_october
     assert payroll(db, "--period", "2026-10") == OCTOBER
     assert "rebuilt payroll: 3 employees" in " ".join(ledger(db, "rebuild", "payroll").split())

@@ -4,13 +4,15 @@ The same facts are fed, in the same batches and with the same ticks, to a ledger
 each employee's derivation from its stored state and to one that derives every reconciled
 employee's whole history. The derived events each records (sanctions, voids, offsets,
 reinstatements, grades) must be the same, in the same order, on random histories with facts
-recorded late (back-dated), retractions and appeal decisions.
+recorded late (back-dated), retractions and appeal decisions, and employees hired from the
+start, hired midway (some facts before ``hired_on``, which never count) or never hired
+(whose facts derive nothing, ledger.policies.hiring).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -22,7 +24,7 @@ from ledger import write
 from ledger.app import Ledger
 from ledger.events import EVENT_TYPES, Event
 from ledger.store import MemoryStore
-from ledger.testing import ManualClock, WhenResolvable, instant
+from ledger.testing import ManualClock, WhenResolvable, hired, instant
 
 TICKS = [instant("2026-07-01 00:00") + timedelta(days=7 * week, hours=13) for week in range(14)]
 """Weekly tick times over the quarter and just after it (grades, deadlines)."""
@@ -103,13 +105,25 @@ def early_fulfilments(draw: Any, emp: str) -> list[Event]:
     return facts
 
 
+def hire(emp: str, at: datetime | str = "2026-06-30 09:00", on: date | None = None) -> Event:
+    """``emp`` hired (by default from before every drawn fact)."""
+    return hired(emp, at, hired_on=on or date(2026, 1, 1))
+
+
 @st.composite
 def histories(draw: Any) -> list[Event]:
+    """E1 hired from the start; E2 hired midway or from the start; E3 never hired."""
+    midway = draw(times)
+    on = draw(st.dates(date(2026, 6, 25), date(2026, 9, 30)))
+    e2_hired = hire("E2", midway, on) if draw(st.booleans()) else hire("E2")
     return [
+        hire("E1"),
         *draw(appealed_quarters("E1")),
+        e2_hired,
         *draw(quarters("E2")),
         *draw(early_fulfilments("E1")),
         *draw(early_fulfilments("E2")),
+        *draw(quarters("E3", retractions=False)),
     ]
 
 
@@ -134,7 +148,7 @@ def test_resumed_derivation_records_what_full_derivation_records(
 def test_a_feed_in_time_order_resumes_instead_of_deriving_again(
     first: list[Event], second: list[Event]
 ) -> None:
-    facts = daily_order([*first, *second], [])
+    facts = daily_order([hire("E1"), hire("E2"), *first, *second], [])
     before = write.DERIVATIONS["resumed"]
     resumed = feed(facts, 8, TICKS, incremental=True)
     full = feed(facts, 8, TICKS, incremental=False)
@@ -149,15 +163,16 @@ def test_a_daily_feed_resumes_every_day_after_the_first() -> None:
     days = [instant("2026-07-01 09:10") + timedelta(days=d) for d in range(30)]
     facts = [late("E1", at=d, minutes=20 + i % 50) for i, d in enumerate(days)]
     ledger = Ledger(MemoryStore(), clock=ManualClock(CLOCK_AT))
+    ledger.record(hire("E1"))
     counts = []
     for one in facts:
         before = dict(write.DERIVATIONS)
         ledger.record([one])
         counts.append(write.DERIVATIONS["resumed"] - before.get("resumed", 0))
-    assert counts[0] == 0
-    assert counts[1:] == [1] * 29
+    assert counts == [1] * 30  # from the state the hire left (issue 13: hire first)
     reference = Ledger(MemoryStore(), clock=ManualClock(CLOCK_AT))
     reference.incremental = False
+    reference.record(hire("E1"))
     for one in facts:
         reference.record([one])
     assert derived_log(ledger) == derived_log(reference)
@@ -171,6 +186,7 @@ def test_an_apology_made_before_the_verification_still_fulfils_it_when_resumed()
 
     start = instant("2026-07-01 08:00")
     first = [
+        hire("E1"),
         make("service.apology_made", "E1", start - timedelta(hours=50), complaint_id="C1"),
         make("attendance.late_arrival", "E1", start - timedelta(hours=40), minutes=30),
         make("attendance.absence", "E1", start - timedelta(hours=30), days=1),
@@ -197,4 +213,23 @@ def test_an_apology_made_before_the_verification_still_fulfils_it_when_resumed()
         logs.append(derived_log(ledger))
         kinds = sorted(s.issued.kind for s in ledger.sanctions("E1") if not s.voided)
         assert kinds == ["fine", "obligation", "warning"]  # no SVC-05 miss: apology was made
+    assert logs[0] == logs[1]
+
+
+def test_facts_of_an_employee_never_hired_derive_nothing_and_count_once_hired() -> None:
+    from ledger.testing import absent
+
+    absences = [absent("E9", at=f"2026-07-0{d} 09:00") for d in range(1, 8)]
+    logs = []
+    for incremental in (True, False):
+        ledger = Ledger(MemoryStore(), clock=ManualClock(CLOCK_AT))
+        ledger.incremental = incremental
+        for one in absences:
+            ledger.record(one)
+        ledger.tick(instant("2026-08-01 00:00"))
+        assert "E9" not in derived_log(ledger)
+        ledger.record(hire("E9", "2026-07-20 09:00", date(2026, 7, 4)))
+        issued = [s.issued for s in ledger.sanctions("E9")]
+        assert issued and min(i.effective_at for i in issued) >= instant("2026-07-04 00:00")
+        logs.append(derived_log(ledger))
     assert logs[0] == logs[1]

@@ -9,7 +9,7 @@ property needs them, appeal decisions on consequences the history derived.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from itertools import pairwise
 from typing import Any
@@ -22,7 +22,7 @@ from ledger.app import Ledger
 from ledger.events import Event
 from ledger.policies.engine import Derivation, counted_facts, derive
 from ledger.policies.rulebook import AdoptedRulebook, Rulebook, RulebookSet
-from ledger.testing import ManualClock, WhenResolvable, events, instant, make, retract
+from ledger.testing import ManualClock, WhenResolvable, events, hired, instant, make, retract
 
 BOOKS = RulebookSet([AdoptedRulebook.from_document(Rulebook.default_document())])
 Q3_START, Q3_END = instant("2026-07-01 00:00"), instant("2026-09-30 23:59")
@@ -235,6 +235,10 @@ def record_in_batches(history: Sequence[Event], cuts: Sequence[int]) -> Ledger:
     """Record ``history`` in batches cut at ``cuts``; what refers to a consequence or fact
     not recorded yet waits for a later batch, or the end (after the tick)."""
     ledger = Ledger.in_memory(clock=ManualClock(CLOCK_AT))
+    # The ledger derives nothing for an employee not hired (issue 13): hire everyone first,
+    # before all their facts, so that the ledger and the pure derivations see the same.
+    staff = sorted({e.employee_id for e in history})
+    ledger.record([hired(emp, "2025-01-02 09:00", hired_on=date(2025, 1, 1)) for emp in staff])
     recorder = WhenResolvable(ledger)
     bounds = [0, *sorted(c % (len(history) + 1) for c in cuts), len(history)]
     for start, end in pairwise(bounds):

@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 from ledger.app import Ledger
 from ledger.events import EVENT_TYPES, Event, GradeAssigned, PayrollClosed
 from ledger.policies.grades import employment_quarters, employment_span, quarter_grade
+from ledger.policies.hiring import employed
 from ledger.policies.payroll import PayrollMonth, payroll_months, wage_at
 from ledger.projections.store import (
     PROJECTIONS,
@@ -421,7 +422,7 @@ def test_grades_are_levels_that_respect_the_caps_and_match_what_was_recorded(
         derived = ledger.derive(emp)
         facts = [
             e
-            for e in ledger.history(emp)
+            for e in employed(list(ledger.history(emp)))  # none until hired (issue 13)
             if not EVENT_TYPES[e.type].DERIVED and e.event_id not in derived.retracted
         ]
         recorded: dict[str, GradeAssigned] = {}

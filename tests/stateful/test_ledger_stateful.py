@@ -7,7 +7,7 @@ from the employee's facts at the ledger's deadline horizon, and the hash chain h
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
@@ -18,7 +18,8 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 from ledger.app import Ledger
 from ledger.events import Event, SanctionIssued
 from ledger.policies.engine import derive
-from ledger.testing import ManualClock, make
+from ledger.policies.hiring import employed
+from ledger.testing import ManualClock, hired, make
 from ledger.timeutil import COMPANY_TZ
 
 EMPLOYEES = ("E1", "E2", "E3")
@@ -113,6 +114,10 @@ class LedgerMachine(RuleBasedStateMachine):
         self.ledger = Ledger.in_memory(clock=self.clock)
         self.observations: list[Event] = []
         self.serial = 0
+        # E1 and E2 are hired; E3 never is, so its facts derive nothing (issue 13).
+        self.ledger.record(
+            [hired(emp, "2026-06-01 09:00", hired_on=date(2026, 1, 1)) for emp in ("E1", "E2")]
+        )
 
     def _id(self) -> UUID:
         self.serial += 1
@@ -181,7 +186,7 @@ class LedgerMachine(RuleBasedStateMachine):
     def the_register_is_what_the_facts_imply(self) -> None:
         horizon = self.ledger.horizon() or BEFORE_ANY_TICK
         for emp in EMPLOYEES:
-            facts = list(self.ledger.history(emp))
+            facts = employed(list(self.ledger.history(emp)))
             derived = derive(emp, facts, self.ledger.rulebooks(), horizon)
             recorded = self.ledger.sanctions(emp)
             standing = {s.sanction_id: s.issued for s in recorded if not s.voided}

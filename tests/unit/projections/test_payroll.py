@@ -13,7 +13,7 @@ company time (Asia/Shanghai).
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -198,43 +198,22 @@ def test_allocation_follows_issue_time_not_recording_order() -> None:
 # -- wage: unknown, minimum-wage cap, changes --------------------------------------------------
 
 
-def test_unknown_wage_deducts_nothing_carries_everything_and_reports_it() -> None:
+def test_an_employee_not_hired_has_no_payroll_until_the_hire_then_from_hired_on() -> None:
+    # Issue 13 replaced "unknown wage, everything carried": facts of an employee with no
+    # employee.hired derive nothing (ledger.policies.hiring), so no month is due.
     book = Books()
     book.record("2026-07-20 12:00", damage("2026-07-10 10:00", "120.00"))  # no hire recorded
-    (july,) = book.months("2026-07-31 23:00")
-    assert row(july) == ("2026-07", None, None, "120.00", "0.00", "120.00", "0.00", "0.00", False)
-    assert [f.code for f in july.findings] == ["wage_unknown"]
-    assert july.allocations == ()
-
+    assert book.months("2026-07-31 23:00") == []
     book.tick("2026-08-01 00:00")
-    (closed,) = book.closed()
-    assert (closed.wage, closed.cap, closed.deducted, closed.carried) == (
-        None,
-        None,
-        Decimal("0.00"),
-        Decimal("120.00"),
-    )
-    # The wage becomes known in August: the carried 120.00 is deducted under August's cap.
-    wage = make("employee.wage_changed", EMP, "2026-08-03 09:00", monthly_wage="8000.00")
-    book.record("2026-08-03 09:00", wage)
-    july_again, august = book.months("2026-08-31 23:00")
-    assert row(july_again) == (*row(july)[:-1], True)
-    assert row(august) == (
-        "2026-08",
-        "8000.00",
-        "1600.00",
-        "120.00",
-        "120.00",
-        "0.00",
-        "0.00",
-        "0.00",
-        False,
-    )
-    assert august.findings == ()
+    assert book.closed() == []
+    book.record("2026-08-03 09:00", hired(EMP, "2026-08-03 09:00", hired_on=date(2026, 7, 1)))
+    (july,) = book.months("2026-08-31 23:00")
+    assert row(july)[3] == "120.00" and july.wage is not None
 
 
 def test_no_wage_unknown_finding_when_nothing_is_due() -> None:
     book = Books()
+    book.record("2026-06-01 09:00", hired(EMP, "2026-06-01 09:00", monthly_wage="3000.00"))
     book.record(
         "2026-07-20 12:00", make("recognition.suggestion_adopted", EMP, "2026-07-10", tier=1)
     )

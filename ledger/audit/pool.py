@@ -208,7 +208,8 @@ class EmployeePool(Generic[P, R]):
             return
         if self._executor is None:
             raise RuntimeError("EmployeePool.stream() outside its `with` block")
-        for future in self._futures:
+        while self._futures:  # let go of each chunk once given (a rebuild's rows add up)
+            future = self._futures.pop(0)
             yield from future.result()
 
 

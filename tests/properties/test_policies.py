@@ -177,12 +177,19 @@ def appealed_quarters(draw: Any, emp: str = "E1") -> list[Event]:
     chosen = draw(
         st.lists(st.sampled_from(derived.outcomes), max_size=3, unique_by=lambda o: o.sanction_id)
     )
+    # An upheld appeal may take away what was derived after its consequence (an escalation
+    # that no longer happens), and an appeal needs its consequence recorded (issue 13,
+    # point 8): so only the one chosen consequence issued last may be upheld.
+    last = max((o.issued_at for o in chosen), default=None)
+    latest = [o for o in chosen if o.issued_at == last]
     decided = [
         appeal(
             emp,
             o.sanction_id,
             o.issued_at + timedelta(days=draw(st.integers(1, 14))),
-            draw(st.sampled_from(["upheld", "rejected"])),
+            draw(st.sampled_from(["upheld", "rejected"]))
+            if latest == [o]
+            else "rejected",
             draw(st.uuids(version=4)),
         )
         for o in chosen

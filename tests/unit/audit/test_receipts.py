@@ -26,7 +26,7 @@ from ledger.audit import (
 )
 from ledger.audit.note import PublicKey
 from ledger.errors import NotFoundError
-from ledger.testing import make
+from ledger.testing import hired, make
 
 
 @pytest.fixture(scope="module")
@@ -82,7 +82,7 @@ def test_a_consequence_after_the_checkpoint_has_no_receipt(
     private, _ = generate_keypair(tmp_path / "k")
     with Ledger.in_memory() as ledger:
         note = checkpoint(ledger, load_private_key(private)).note
-        facts = [
+        facts = [hired("E9")] + [
             make("attendance.absence", "E9", at=f"2026-07-{day:02d} 09:00", days=1)
             for day in (1, 2, 3)
         ]

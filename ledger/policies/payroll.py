@@ -26,7 +26,7 @@ from uuid import UUID
 
 from ledger.events import Allocation, Event, Hired, PayrollClosed, WageChanged
 from ledger.money import CENT, ZERO
-from ledger.policies.engine import Derivation
+from ledger.policies.engine import Derivation, counted_facts
 from ledger.policies.framework import Finding, Outcome
 from ledger.policies.grades import employment_span
 from ledger.policies.rulebook import RulebookSet
@@ -131,7 +131,11 @@ def payroll_months(
     records = {c.month: c for c in closed}
     items = [o for o in derivation.outcomes if o.kind in _MONEY and o.amount]
     bonuses = [o for o in derivation.outcomes if o.kind == "bonus" and o.amount]
-    facts = [f for f in facts if f.event_id not in derivation.retracted]  # a retracted wage
+    # A retracted wage (or hire) sets no wage: the derivation's retractions, and those among
+    # ``facts`` themselves (a retracted hire leaves an employee not hired, whose derivation
+    # then saw no facts at all: ledger.policies.hiring).
+    retracted = derivation.retracted.keys() | counted_facts(facts)[1].keys()
+    facts = [f for f in facts if f.event_id not in retracted]
     span = employment_span(facts) if every_month else None
     starts = [month_of(o.issued_at).start for o in (*items, *bonuses)]
     starts += [Period.parse(m).start for m in records]

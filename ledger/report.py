@@ -24,7 +24,13 @@ from ledger.money import ZERO
 from ledger.policies.grades import LEVELS_ZH
 from ledger.policies.payroll import payroll_months
 from ledger.policies.rulebook import RulebookSet
-from ledger.projections.listings import STAMP, ReadModel, grade_of, per_employee
+from ledger.projections.listings import (
+    STAMP,
+    ReadModel,
+    grade_of,
+    listed_employees,
+    per_employee,
+)
 from ledger.projections.measures import attendance_points, points_text
 from ledger.projections.registers import department_summary, quota_percent
 from ledger.projections.scorecard import QuarterGrade, scorecard
@@ -273,7 +279,8 @@ class ReportRows:
     moved, and everyone when the stamp changes. docs/ARCHITECTURE.md, "Read models".
     """
 
-    VERSION = 1
+    VERSION = 2
+    """2: employees never hired are left out (``listed_employees``)."""
 
     def __init__(self, ledger: Ledger, period: Period) -> None:
         self.ledger = ledger
@@ -311,7 +318,10 @@ class ReportRows:
                 for row in store.rows(ReadFilter(from_position=since + 1, to_position=head))
             }
             employees = touched & everyone
-        rows = per_employee(self.ledger, sorted(employees), _figures_row, self.period.label)
+        listed = set(listed_employees(self.ledger))
+        rows = per_employee(
+            self.ledger, sorted(employees & listed), _figures_row, self.period.label
+        )
         rows.append((STAMP, LEDGER_STREAM, orjson.dumps(stamp).decode()))
         self.model.save(employees, rows, head, since)
         return len(employees)
@@ -363,7 +373,7 @@ def build_report(ledger: Ledger, period: Period) -> str:
     else:
         each = (
             report_figures(employee_view(ledger, e, as_of=as_of), period)
-            for e in ledger.employees()
+            for e in listed_employees(ledger)
         )
     instants = weekly_instants(period)
     months = [m.label for m in months_of(period)]

@@ -15,7 +15,12 @@ from ledger.cli import LedgerContext, fail, handles_errors, out
 from ledger.cli.policy_cmds import emit
 from ledger.cli.tables import RED, Column, Window, paging_options, print_table
 from ledger.policies.grades import LEVELS_ZH
-from ledger.projections.listings import CardRecord, ComplaintBoard, QuarterCards
+from ledger.projections.listings import (
+    CardRecord,
+    ComplaintBoard,
+    QuarterCards,
+    listed_employees,
+)
 from ledger.projections.measures import points_text
 from ledger.projections.registers import (
     DepartmentSummary,
@@ -310,7 +315,7 @@ def scorecards_cmd(
     else:
         cards = [
             CardRecord.of(scorecard(employee_view(ledger, e, as_of=at, known_at=known), chosen))
-            for e in sorted(ledger.employees())
+            for e in listed_employees(ledger)
         ]
     if department is not None:
         cards = [c for c in cards if c.department == department]

@@ -127,6 +127,15 @@ POOL_FROM: int | None = None
 default, ``ledger.audit.pool.PARALLEL_FROM``)."""
 
 
+def listed_employees(ledger: Ledger) -> list[str]:
+    """The employees the scorecard and report listings show, in id order: those with an
+    ``employee.hired`` recorded. The facts of anyone else are stored but derive nothing
+    until the hire is recorded (``ledger.policies.hiring``): no department, grade or wage
+    to show (``ledger findings`` names them)."""
+    hired = {row.employee_id for row in ledger.store.rows(types=frozenset({"employee.hired"}))}
+    return sorted(e for e in ledger.employees() if e in hired)
+
+
 def per_employee(
     ledger: Ledger, employees: Sequence[str], work: Callable[[Ledger, str, P], R], params: P
 ) -> list[R]:
@@ -875,7 +884,8 @@ class CardRecord:
 class QuarterCards:
     """Every employee's scorecard of one quarter, stored and caught up incrementally."""
 
-    VERSION = 2
+    VERSION = 3
+    """3: employees never hired are left out (:func:`listed_employees`)."""
 
     def __init__(self, ledger: Ledger, quarter: Period) -> None:
         if "Q" not in quarter.label:
@@ -896,6 +906,7 @@ class QuarterCards:
         if fresh and since >= head:
             return 0
         everyone = set(self.ledger.employees())
+        listed = set(listed_employees(self.ledger))
         touched: set[str] | None = None
         if fresh:
             touched = set()
@@ -906,7 +917,7 @@ class QuarterCards:
                 touched.add(row.employee_id)
         employees = everyone if touched is None else touched & everyone
         rows = per_employee(
-            self.ledger, sorted(employees), _card_row, (self.quarter.label, as_of)
+            self.ledger, sorted(employees & listed), _card_row, (self.quarter.label, as_of)
         )
         rows.append(
             (STAMP, LEDGER_STREAM, _dumps({"as_of": as_of.isoformat(), "version": self.VERSION}))

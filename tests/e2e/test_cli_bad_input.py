@@ -325,6 +325,12 @@ def test_an_unknown_employee_derives_nothing_until_hired_then_counts_from_hired_
     code, _, err = run(db, "verify", capsys=capsys)
     assert code == 0 and "GHOST" in err
     assert "not_hired" in run(db, "findings", capsys=capsys)[1]
+    # No scorecard with department "?" either (the listings show hired employees only).
+    listing = ["scorecards", "--period", "2026Q3", "--format", "json"]
+    assert "GHOST" not in run(db, *listing, capsys=capsys)[1]
+    assert (
+        "GHOST" not in run(db, *listing, "--as-of", "2026-09-01T00:00:00+08:00", capsys=capsys)[1]
+    )
     hire = tmp_path / "hire.jsonl"
     hire.write_text(
         line(
@@ -345,6 +351,12 @@ def test_an_unknown_employee_derives_nothing_until_hired_then_counts_from_hired_
     code, out, _ = run(db, "sanctions", "--format", "json", capsys=capsys)
     issued = json.loads(out)
     assert issued and all(s["issued_at"] >= "2026-07-06" for s in issued)
+    (card,) = [
+        c
+        for c in json.loads(run(db, *listing, capsys=capsys)[1])["scorecards"]
+        if c["employee_id"] == "GHOST"
+    ]
+    assert card["department"] == "Front"
     assert "before_hire" in run(db, "findings", "--employee", "GHOST", capsys=capsys)[1]
 
 

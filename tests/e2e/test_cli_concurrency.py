@@ -233,14 +233,25 @@ def test_concurrent_imports_of_disjoint_files_store_every_event_once(
         len(set(every_id)) == len(every_id) == IMPORTERS * EMPLOYEES_PER_FILE * EVENTS_PER_EMPLOYEE
     )
 
-    for path in feeds:
-        procs.append(Proc(db, "import", str(path), logs=tmp_path / "logs"))
+    # Another writer holds the lock while the imports start, so that they queue whatever
+    # the machine's load (each validates its whole file first, then asks for the lock):
+    # every one of them says it waits, once, and goes on when the lock is free.
+    holder = sqlite3.connect(db, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        for path in feeds:
+            procs.append(Proc(db, "import", str(path), logs=tmp_path / "logs"))
+        deadline = time.monotonic() + TIMEOUT
+        while not all(WAITING in p.stderr for p in procs) and time.monotonic() < deadline:
+            assert all(p.running() for p in procs), [p.stderr for p in procs]
+            time.sleep(0.05)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert all(WAITING in p.stderr for p in procs), [p.stderr for p in procs]
     for proc, path in zip(procs, feeds, strict=True):
         assert proc.wait() == 0, proc.stderr
         assert f"appended {len(feeds[path])}, already present 0, rejected 0" in proc.stdout
-    # Each import validates its whole file before it takes the write lock, then appends
-    # for a good part of a second: started together, they queue behind each other.
-    assert any(WAITING in p.stderr for p in procs), [p.stderr for p in procs]
     for proc in procs:
         assert proc.stderr.count(WAITING) <= 1, proc.stderr  # said once, not per retry
 

@@ -10,7 +10,7 @@ escalation continued), and whether the hash chain links of all those events veri
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -29,6 +29,7 @@ from ledger.errors import NotFoundError
 from ledger.events import AppealDecided, AppealFiled, event_to_wire
 from ledger.policies.common import zh
 from ledger.policies.engine import DEFAULT_RULES
+from ledger.projections.measures import points_text
 from ledger.store import Recorded
 
 if TYPE_CHECKING:
@@ -117,16 +118,20 @@ class Explanation:
         lines += [h("Why 原因"), f"{bullet}{basis['summary']}"]
         if basis.get("summary_zh"):
             lines.append(f"{bullet}{basis['summary_zh']}")
+        # Attendance points print as every listing prints them (0.0, 5.5, 6.0); counts plain.
+        shown: Callable[[Any], str] = (
+            points_text if basis.get("counter") == "attendance points" else _number
+        )
         if basis.get("threshold") is not None:
             previous = basis.get("previous")
-            moved = "" if previous is None else f"{_number(previous)} -> "
+            moved = "" if previous is None else f"{shown(previous)} -> "
             lines.append(
-                f"{bullet}{basis.get('counter')}: {moved}{_number(basis.get('value'))}"
-                f" (threshold 阈值 {_number(basis['threshold'])}; window 窗口 "
+                f"{bullet}{basis.get('counter')}: {moved}{shown(basis.get('value'))}"
+                f" (threshold 阈值 {shown(basis['threshold'])}; window 窗口 "
                 f"{basis.get('window_start') or '-'} .. {basis.get('window_end') or '-'})"
             )
         for counted in basis.get("counted", []):
-            lines.append(f"{bullet}{self._counted(counted)}")
+            lines.append(f"{bullet}{self._counted(counted, shown)}")
         for dep in d["depends_on"]:
             lines.append(
                 f"{bullet}continues 延续: {dep['kind']} {dep['sanction_id']} ({dep['rule_id']})"
@@ -172,7 +177,9 @@ class Explanation:
         lines += [h("Integrity 完整性"), f"{bullet}hash chain links verify 哈希链校验: {verified}"]
         return lines
 
-    def _counted(self, counted: Mapping[str, Any]) -> str:
+    def _counted(
+        self, counted: Mapping[str, Any], number: Callable[[Any], str] = _number
+    ) -> str:
         """A fact a counter read; one worth nothing is shown as not counted, and why."""
         value = Decimal(str(counted["value"]))
         known = self.facts.get(counted["event_id"])
@@ -183,7 +190,7 @@ class Explanation:
             why = ", within the grace period 宽限期内" if grace else ""
             return f"not counted 不计入: {head}{why} ({counted['event_id']})"
         unit = f" {counted['note']}" if counted.get("note") else ""
-        return f"counted 计入: {head}: {_number(value)}{unit} ({counted['event_id']})"
+        return f"counted 计入: {head}: {number(value)}{unit} ({counted['event_id']})"
 
     def text(self) -> str:
         """Plain text with Chinese terms beside English ones."""

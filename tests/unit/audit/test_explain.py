@@ -326,3 +326,16 @@ def test_chain_verified_turns_false_when_the_issuing_event_is_altered(
     with Ledger.open(db, clock=quarter.clock) as ledger:
         assert explain(ledger, quarter.notable["revoked"]).to_json()["chain_verified"] is False
         assert explain(ledger, quarter.notable["deadline"]).to_json()["chain_verified"] is True
+
+
+def test_attendance_points_print_with_one_decimal_as_every_listing_does(quarter: Quarter) -> None:
+    # The rule's summary says "6.0"; the counter line and counted facts print points alike
+    # (ledger.projections.measures.points_text), other counters stay plain counts.
+    text = explain(quarter.ledger, quarter.notable["threshold"]).text()
+    assert "attendance points: 5.0 -> 6.0 (threshold 阈值 6.0;" in text
+    counted = [line for line in text.splitlines() if "counted 计入: attendance." in line]
+    assert counted and all(
+        " points (" not in line or ".0 points" in line or ".5 points" in line for line in counted
+    )
+    escalation = explain(quarter.ledger, quarter.notable["escalation"]).text()
+    assert "(threshold 阈值 2;" in escalation

@@ -123,7 +123,8 @@ def verify_cmd(
         _rights_note(report.rights)
     elif not report.chain.ok:
         where = report.chain.first_bad_position
-        err.print(f"BROKEN at position {where}: {report.chain.problem}")
+        at = f" at position {where}" if where is not None else ""
+        err.print(f"BROKEN{at}: {report.chain.problem}")
     else:
         if report.discrepancies:
             err.print(f"{len(report.discrepancies)} discrepancies (chain intact):")

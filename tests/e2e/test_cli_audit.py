@@ -225,6 +225,17 @@ def test_explain_an_unknown_or_ambiguous_id_is_a_usage_error(built: Path) -> Non
 # -- verify --------------------------------------------------------------------------------
 
 
+def test_verify_names_a_cut_tail_without_a_position_it_does_not_have(db: Path) -> None:
+    # A deleted tail leaves no bad row to point at: the streams' heads disagree with the log.
+    with closing(sqlite3.connect(db)) as conn:
+        conn.execute("DROP TRIGGER events_no_delete")
+        conn.execute("DELETE FROM events WHERE position > (SELECT max(position) - 2 FROM events)")
+        conn.commit()
+    broken = ledger(db, "verify")
+    assert broken.returncode == 1
+    assert "BROKEN: stream head of" in broken.stderr and "None" not in broken.stderr
+
+
 def test_verify_exits_0_when_intact_and_1_after_tampering(db: Path) -> None:
     assert "intact" in ok(db, "verify")
 

@@ -22,7 +22,6 @@ from ledger.charts import FONT, bar_chart, grouped_columns, line_chart, stacked_
 from ledger.events import LEDGER_STREAM
 from ledger.money import ZERO
 from ledger.policies.grades import LEVELS_ZH
-from ledger.policies.payroll import payroll_months
 from ledger.policies.rulebook import RulebookSet
 from ledger.projections.listings import (
     STAMP,
@@ -193,15 +192,7 @@ def report_figures(view: EmployeeView, period: Period) -> ReportFigures:
     months = {m.label for m in months_of(period)}
     payroll = tuple(
         (m.month, m.deducted, m.cap or ZERO)
-        for m in payroll_months(
-            view.employee_id,
-            view.facts,
-            view.derivation,
-            view.closed,
-            view.rulebooks,
-            closed_through=view.horizon,
-            through=month_of(view.as_of),
-        )
+        for m in view.payroll()
         if m.month in months
     )
     return ReportFigures(

@@ -29,10 +29,9 @@ import orjson
 
 from ledger.errors import UsageError
 from ledger.events import INERT_LEDGER_TYPES, LEDGER_STREAM
-from ledger.policies.payroll import payroll_months
 from ledger.projections.view import EmployeeView, employee_view
 from ledger.store import ReadFilter
-from ledger.timeutil import month_of, quarter_of
+from ledger.timeutil import quarter_of
 
 if TYPE_CHECKING:
     from ledger.app import Ledger
@@ -64,16 +63,7 @@ def payroll_rows(view: EmployeeView) -> Rows:
     Keyed ``month employee``: key order is the listing's (month, then employee; the space
     sorts below every character of an employee id) and a period is a key range.
     """
-    months = payroll_months(
-        view.employee_id,
-        view.facts,
-        view.derivation,
-        view.closed,
-        view.rulebooks,
-        closed_through=view.horizon,
-        through=month_of(view.as_of),
-        every_month=True,
-    )
+    months = view.payroll(every_month=True)
     return [
         (
             f"{m.month} {m.employee_id}",

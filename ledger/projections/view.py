@@ -18,10 +18,11 @@ from ledger.policies.engine import Derivation, counted_facts, derive
 from ledger.policies.hiring import employed
 from ledger.policies.rulebook import RulebookSet
 from ledger.store import Recorded
-from ledger.timeutil import COMPANY_TZ, Period
+from ledger.timeutil import COMPANY_TZ, Period, month_of
 
 if TYPE_CHECKING:
     from ledger.policies.grades import Grade
+    from ledger.policies.payroll import PayrollMonth
 
 __all__ = ["EmployeeView", "employee_view"]
 
@@ -87,6 +88,22 @@ class EmployeeView:
     @cached_property
     def _grades(self) -> dict[str, Grade | None]:
         return {}
+
+    def payroll(self, *, every_month: bool = False) -> list[PayrollMonth]:
+        """``ledger.policies.payroll.payroll_months`` as of the view: months closed by the
+        horizon known, computed through ``as_of``'s month."""
+        from ledger.policies.payroll import payroll_months
+
+        return payroll_months(
+            self.employee_id,
+            self.facts,
+            self.derivation,
+            self.closed,
+            self.rulebooks,
+            closed_through=self.horizon,
+            through=month_of(self.as_of),
+            every_month=every_month,
+        )
 
     def quarter_grade(self, quarter: Period) -> Grade | None:
         """``ledger.policies.grades.quarter_grade`` of the derivation for ``quarter``."""

@@ -589,22 +589,6 @@ class PostgresStore(SQLBackend, EventStore):
         rows = self._query("SELECT position FROM projection_checkpoints WHERE name = %s", [name])
         return int(rows[0][0]) if rows else 0
 
-    def projection_rows(
-        self, name: str, employee_id: str | None = None
-    ) -> Iterator[tuple[str, str, str]]:
-        if employee_id is None:
-            rows = self._query(
-                "SELECT key, employee_id, value FROM projection_rows WHERE name = %s ORDER BY key",
-                [name],
-            )
-        else:
-            rows = self._query(
-                "SELECT key, employee_id, value FROM projection_rows "
-                "WHERE name = %s AND employee_id = %s ORDER BY key",
-                [name, employee_id],
-            )
-        yield from rows
-
     def projection_replace(
         self,
         name: str,

@@ -179,6 +179,25 @@ class SQLBackend:
                 params.append(value)
         return where, params
 
+    def projection_rows(
+        self, name: str, employee_id: str | None = None
+    ) -> Iterator[tuple[str, str, str]]:
+        """One projection's rows (of one employee) in key order (the employee index: schema v4)."""
+        mark = self.MARK
+        if employee_id is None:
+            rows = self._query(
+                f"SELECT key, employee_id, value FROM projection_rows WHERE name = {mark} "
+                "ORDER BY key",
+                [name],
+            )
+        else:
+            rows = self._query(
+                "SELECT key, employee_id, value FROM projection_rows "
+                f"WHERE name = {mark} AND employee_id = {mark} ORDER BY key",
+                [name, employee_id],
+            )
+        yield from rows
+
     def projection_page(
         self,
         name: str,

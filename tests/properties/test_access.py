@@ -54,10 +54,16 @@ def violation(at: str) -> Event:
     return make("conduct.violation", "E1", at, "hr:H01", kind="discourtesy", description="rude")
 
 
-def build(attempt: tuple[str, str, str | None, int], warning: Any, decisions: list[Event]) -> Event:
+def build(
+    attempt: tuple[str, str, str | None, int], warning: Any, decisions: list[Event], n: int = 0
+) -> Event:
+    """The ``n``th attempt's event. Each attempt has its own minute: two violations at one
+    instant order their warnings by sanction id (engine, the walk), so a second one may
+    legitimately re-pair the escalation of the first (a void and a re-issue, by a writer
+    with the right to record violations): not what this property is about."""
     kind, actor, named, day = attempt
     recorder = named or actor
-    at = f"2026-07-{day:02d} 11:00"
+    at = f"2026-07-{day:02d} 11:{n:02d}"
     if kind == "file":
         return appeal_filed("E1", at, sanction_id=warning, recorded_by=recorder)
     if kind in ("decide", "reject"):
@@ -103,14 +109,14 @@ def test_no_writes_by_actors_without_appeals_void_a_sanction(
     appeal = appeal_filed("E1", "2026-07-11 09:00", sanction_id=warning, recorded_by="employee:E1")
     ledger.record(appeal, actor="employee:E1")
     decisions: list[Event] = []
-    for attempt in tries:
+    for n, attempt in enumerate(tries):
         kind, actor, _, _ = attempt
         try:
             if kind == "forge":
                 void = SanctionVoided(sanction_id=warning, reason="forged")
                 ledger.store.append([derived_event("E1", void, ledger.now())])
             else:
-                ledger.record(build(attempt, warning, decisions), actor=actor)
+                ledger.record(build(attempt, warning, decisions, n), actor=actor)
         except LedgerError:
             pass
     assert not any(s.voided for s in ledger.sanctions("E1"))

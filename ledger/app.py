@@ -6,6 +6,7 @@ module holds what a ledger knows (its store, clock, rulebooks and horizon) and t
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from datetime import date, datetime
@@ -22,6 +23,7 @@ from ledger.events import LEDGER_STREAM, CheckpointIssued, Event, RulebookAdopte
 from ledger.importer import Format
 from ledger.policies.engine import Derivation, derive
 from ledger.policies.hiring import employed, unhired_finding
+from ledger.policies.incremental import DerivationState
 from ledger.policies.rulebook import AdoptedRulebook, Rulebook, RulebookSet
 from ledger.policies.status import SanctionState, fold_sanctions
 from ledger.store import ChainReport, EventStore, MemoryStore, Recorded, open_store
@@ -54,6 +56,10 @@ class Ledger:
     incremental: bool = True
     """Resume derivations from their stored states (docs/ARCHITECTURE.md, "Derivation
     state"); ``False`` derives every reconciled employee's whole history (the reference)."""
+    states_kept: int = 2_048
+    """How many derivation states this ledger keeps decoded between writes (0: none). A
+    state read back is reused only when its stored text is the text kept with it, so a state
+    another process wrote is decoded again (docs/ARCHITECTURE.md, "Derivation state")."""
 
     def __init__(
         self,
@@ -74,6 +80,7 @@ class Ledger:
             RulebookSet(),
             None,
         )
+        self._kept_states: OrderedDict[str, tuple[str, DerivationState]] = OrderedDict()
         if adopt_default and not getattr(store, "readonly", False) and not self.rulebooks():
             self.adopt(Rulebook.default_document(), source="default rulebook")
 

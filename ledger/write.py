@@ -522,11 +522,32 @@ class _States:
         self.ledger = ledger
         self.rulebooks = ledger.rulebooks()
         self.changed: dict[str, DerivationState] = {}
+        self.kept = ledger._kept_states if ledger.states_kept > 0 else None
 
     def load(self, employee_id: str) -> DerivationState | None:
         for _, _, value in self.ledger.store.projection_rows(incremental.PROJECTION, employee_id):
-            return incremental.decode(value, employee_id, self.rulebooks)
+            kept = self.kept
+            if kept is not None:
+                found = kept.get(employee_id)
+                if found is not None and found[0] == value:
+                    # The very text this ledger wrote (or read) with it: what decoding it
+                    # again would give, at no cost (docs/ARCHITECTURE.md, "Derivation state").
+                    kept.move_to_end(employee_id)
+                    return found[1]
+            state = incremental.decode(value, employee_id, self.rulebooks)
+            if state is not None:
+                self._keep(employee_id, value, state)
+            return state
         return None
+
+    def _keep(self, employee_id: str, text: str, state: DerivationState) -> None:
+        kept = self.kept
+        if kept is None:
+            return
+        kept[employee_id] = (text, state)
+        kept.move_to_end(employee_id)
+        while len(kept) > self.ledger.states_kept:
+            kept.popitem(last=False)
 
     def put(self, employee_id: str, state: DerivationState) -> None:
         self.changed[employee_id] = state
@@ -540,6 +561,8 @@ class _States:
         ]
         store = self.ledger.store
         store.projection_replace(incremental.PROJECTION, list(self.changed), rows, store.head())
+        for (employee_id, _, text), state in zip(rows, self.changed.values(), strict=True):
+            self._keep(employee_id, text, state)
         self.changed.clear()
 
 
@@ -679,7 +702,7 @@ def _state(
     version: int,
     now: datetime,
     rulebooks: RulebookSet,
-    retained: tuple[list[Event], dict[str, frozenset[str]]],
+    retained: tuple[list[Event], dict[str, frozenset[str]], incremental.Carried],
     encoded: Mapping[UUID, list[Any]] | None = None,
     graded: Iterable[incremental.Graded | Outcome],
     offsets: Iterable[Revocation],
@@ -700,6 +723,7 @@ def _state(
         books=incremental.books_key(rulebooks),
         facts=tuple(retained[0]),
         closed=retained[1],
+        carried=retained[2],
         encoded=encoded or {},
         walk=replace(walk, before=(), revocations=()),
         graded=kept,
@@ -747,10 +771,12 @@ def _pending_resumed(
         retracted=state.retracted,
         upheld=state.upheld,
         snapshot_at=pause,
+        carried=state.carried,
     )
     assert walk is not None
     now = ledger.now()
-    held = dict(state.held)  # decoded for this call alone: folded onto in place
+    # Folded onto in place below: copies, since the state may be kept for the next write.
+    held = {key: replace(h, history=list(h.history)) for key, h in state.held.items()}
     fold_sanctions(new_recorded, held)
     changes = reconcile_outcomes(derived, held, now)
     new = [derived_event(employee_id, c.data, c.occurred_at) for c in changes]
@@ -774,7 +800,9 @@ def _pending_resumed(
             version=last + len(new),
             now=now_d,
             rulebooks=rulebooks,
-            retained=incremental.retain(counted, walk.at, rulebooks, state.closed),
+            retained=incremental.retain(
+                counted, walk.at, rulebooks, state.closed, state.carried
+            ),
             encoded=state.encoded,
             graded=(*state.graded, *walk.before),
             offsets=(*state.offsets, *walk.revocations),

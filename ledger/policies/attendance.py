@@ -16,7 +16,8 @@ days reach 3 in a rolling 30 days or 5 in a rolling 12 months.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from datetime import datetime
 from decimal import Decimal
 
 from dateutil.relativedelta import relativedelta
@@ -25,9 +26,16 @@ from ledger.events import Absence, Basis, EarlyDeparture, Event, LateArrival, Po
 from ledger.policies.common import counted, zh
 from ledger.policies.framework import Context, Draft, RuleInfo
 from ledger.policies.rulebook import Rulebook, SeriousAbsence
-from ledger.policies.windows import crossings, span
+from ledger.policies.windows import Timed, crossings, span
 
-__all__ = ["ATT_01", "ATT_02", "attendance_points", "serious_absence"]
+__all__ = [
+    "ATT_01",
+    "ATT_02",
+    "absence_items",
+    "attendance_items",
+    "attendance_points",
+    "serious_absence",
+]
 
 ATT_01 = RuleInfo(
     "ATT-01",
@@ -61,6 +69,25 @@ def points_of(fact: Event, book: Rulebook) -> Decimal:
     return Decimal(0)
 
 
+def attendance_items(
+    rulebook_at: Callable[[datetime], Rulebook | None], facts: Iterable[Event]
+) -> Iterator[tuple[Event, Decimal]]:
+    """ATT-01's window items: each bound attendance fact with its points."""
+    for fact in facts:
+        book = rulebook_at(fact.occurred_at)
+        if book is not None and fact.type in _TYPES:
+            yield fact, points_of(fact, book)
+
+
+def absence_items(
+    rulebook_at: Callable[[datetime], Rulebook | None], facts: Iterable[Event]
+) -> Iterator[tuple[Event, Decimal]]:
+    """ATT-02's window items: each bound absence with its days."""
+    for fact in facts:
+        if isinstance(fact.data, Absence) and rulebook_at(fact.occurred_at):
+            yield fact, Decimal(fact.data.days)
+
+
 def attendance_points(ctx: Context) -> Iterator[Draft]:
     """ATT-01: the highest attendance-points threshold crossed at each fact.
 
@@ -68,7 +95,7 @@ def attendance_points(ctx: Context) -> Iterator[Draft]:
     rulebook binding that fact.
     """
 
-    def book_of(fact: Event) -> Rulebook:
+    def book_of(fact: Timed) -> Rulebook:
         book = ctx.rulebook_at(fact.occurred_at)
         assert book is not None  # only bound facts are counted
         return book
@@ -79,11 +106,7 @@ def attendance_points(ctx: Context) -> Iterator[Draft]:
     def _thresholds(fact: Event) -> list[Decimal]:
         return [t.at for t in book_of(fact).attendance.thresholds]
 
-    items = []
-    for fact in ctx.of(*_TYPES):
-        book = ctx.rulebook_at(fact.occurred_at)
-        if book is not None:
-            items.append((fact, points_of(fact, book)))
+    items = ctx.window(ATT_01, attendance_items(ctx.rulebook_at, ctx.of(*_TYPES)))
     for crossing in crossings(items, _window, _thresholds, ctx.since):
         book = book_of(crossing.fact)
         outcome = next(t.outcome for t in book.attendance.thresholds if t.at == crossing.threshold)
@@ -125,10 +148,9 @@ def attendance_points(ctx: Context) -> Iterator[Draft]:
 
 def serious_absence(ctx: Context) -> Iterator[Draft]:
     """ATT-02: absence days reaching the short- or long-window limit."""
-    facts = [f for f in ctx.of("attendance.absence") if ctx.rulebook_at(f.occurred_at)]
-    items = [(f, Decimal(f.data.days if isinstance(f.data, Absence) else 0)) for f in facts]
+    items = ctx.window(ATT_02, absence_items(ctx.rulebook_at, ctx.of("attendance.absence")))
 
-    def rules(fact: Event) -> SeriousAbsence:
+    def rules(fact: Timed) -> SeriousAbsence:
         book = ctx.rulebook_at(fact.occurred_at)
         assert book is not None
         return book.serious_absence

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from ledger.events import Basis, CountedFact, Event, OutcomeKind
 from ledger.policies.framework import Draft, RuleInfo
+from ledger.policies.windows import Timed
 
 __all__ = ["ZH", "counted", "single", "zh"]
 
@@ -31,8 +32,8 @@ def zh(kind: str) -> str:
     return ZH.get(kind, kind)
 
 
-def counted(items: Iterable[tuple[Event, Decimal]], note: str = "") -> tuple[CountedFact, ...]:
-    """Facts with what each contributed, for a basis."""
+def counted(items: Iterable[tuple[Timed, Decimal]], note: str = "") -> tuple[CountedFact, ...]:
+    """Facts (or their tallies) with what each contributed, for a basis."""
     return tuple(
         CountedFact(event_id=e.event_id, type=e.type, occurred_at=e.occurred_at, value=v, note=note)
         for e, v in items

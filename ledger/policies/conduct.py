@@ -29,7 +29,7 @@ CND_02 = RuleInfo("CND-02", 1, "Damage to company property (损坏公司财物�
 
 def violations(ctx: Context) -> Iterator[Draft | Finding]:
     """CND-01: each violation's outcomes by kind (and loss / customer data)."""
-    for fact in ctx.of("conduct.violation"):
+    for fact in ctx.current("conduct.violation"):
         book = ctx.rulebook_at(fact.occurred_at)
         assert isinstance(fact.data, Violation)
         if book is None:
@@ -54,7 +54,7 @@ def violations(ctx: Context) -> Iterator[Draft | Finding]:
 
 def property_damage(ctx: Context) -> Iterator[Draft | Finding]:
     """CND-02: compensation of the damaged amount."""
-    for fact in ctx.of("conduct.property_damaged"):
+    for fact in ctx.current("conduct.property_damaged"):
         assert isinstance(fact.data, PropertyDamaged)
         if ctx.rulebook_at(fact.occurred_at) is None:
             continue

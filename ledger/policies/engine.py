@@ -27,6 +27,7 @@ from ledger.events import (
 from ledger.policies import attendance, conduct, obedience, recognition, service
 from ledger.policies.common import zh
 from ledger.policies.framework import (
+    Carried,
     Context,
     Draft,
     Finding,
@@ -272,6 +273,7 @@ def derive_resumable(
     retracted: Mapping[UUID, UUID] | None = None,
     upheld: Mapping[UUID, UUID] | None = None,
     snapshot_at: datetime | None = None,
+    carried: Carried | None = None,
 ) -> tuple[Derivation, WalkState | None, list[Event]]:
     """:func:`derive`, optionally resumed from a paused walk and pausing at an instant.
 
@@ -282,6 +284,8 @@ def derive_resumable(
         retracted, upheld: retractions and upheld appeals known from before (merged with
             those found in ``events``).
         snapshot_at: also return the walk's state before this instant (``None``: don't).
+        carried: with ``resume``, the windowed rules' tallies before ``resume.at`` (the facts
+            they stand for are then not in ``events``).
 
     Returns:
         The derivation (from ``resume.at`` on, without findings, when resumed), the
@@ -294,7 +298,7 @@ def derive_resumable(
     if retracted:
         facts = [f for f in facts if f.event_id not in all_retracted]
     since = resume.at if resume is not None else None
-    ctx = Context.build(employee_id, facts, rulebooks, now, since)
+    ctx = Context.build(employee_id, facts, rulebooks, now, since, carried)
     if since is None:
         for fact in facts:
             if rulebooks.in_force(fact.occurred_at) is None:

@@ -19,9 +19,11 @@ from uuid import UUID
 from ledger.events import Basis, Event, OutcomeKind, SanctionIssued
 from ledger.policies.clauses import CLAUSES, Clause
 from ledger.policies.rulebook import AdoptedRulebook, Rulebook, RulebookSet
+from ledger.policies.windows import Tally, Timed
 
 __all__ = [
     "SANCTION_NAMESPACE",
+    "Carried",
     "Context",
     "Draft",
     "Finding",
@@ -145,6 +147,11 @@ def sanction_id_for(
     return uuid.uuid5(SANCTION_NAMESPACE, name)
 
 
+Carried = Mapping[str, tuple[tuple[Tally, Decimal], ...]]
+"""Rule id -> the earlier part of its rolling window as ``(tally, value)`` in fact order."""
+_NOTHING_CARRIED: Carried = MappingProxyType({})
+
+
 @dataclass(frozen=True)
 class Context:
     """What a rule sees: one employee's counted facts, the rulebooks and the clock.
@@ -163,6 +170,9 @@ class Context:
     since: datetime | None = None
     """When resumed (``ledger.policies.incremental``): only consequences issued from here on
     are wanted; a rule may skip work on earlier facts (the engine drops earlier drafts)."""
+    carried: Carried = field(default_factory=lambda: _NOTHING_CARRIED)
+    """When resumed: what the windowed rules (ATT-01, ATT-02, SVC-04) counted before
+    ``since``, in place of the facts (:meth:`window`)."""
 
     @classmethod
     def build(
@@ -172,6 +182,7 @@ class Context:
         rulebooks: RulebookSet,
         now: datetime,
         since: datetime | None = None,
+        carried: Carried | None = None,
     ) -> Context:
         """Index ``facts`` by type."""
         grouped: dict[str, list[Event]] = {}
@@ -184,6 +195,7 @@ class Context:
             now,
             MappingProxyType({k: tuple(v) for k, v in grouped.items()}),
             since,
+            carried if carried is not None else _NOTHING_CARRIED,
         )
 
     def of(self, *types: str) -> tuple[Event, ...]:
@@ -192,6 +204,31 @@ class Context:
             return self.by_type.get(types[0], ())
         wanted = set(types)
         return tuple(f for f in self.facts if f.type in wanted)
+
+    def window(
+        self, rule: RuleInfo, items: Iterable[tuple[Event, Decimal]]
+    ) -> list[tuple[Timed, Decimal]]:
+        """A windowed rule's items: what was carried for ``rule`` (tallies, all before
+        ``since``), then ``items`` (facts, in order; when resumed, all from ``since`` on).
+        Resumed with no new item, nothing: no crossing can be issued from ``since`` on."""
+        found: list[tuple[Timed, Decimal]] = list(items)
+        if not found and self.since is not None:
+            return found  # nothing new: no crossing from `since` on
+        carried = self.carried.get(rule.rule_id)
+        return [*carried, *found] if carried else found
+
+    def wanted(self, issued_at: datetime) -> bool:
+        """Whether a consequence issued at ``issued_at`` is wanted (all are, unless resumed:
+        then those from ``since`` on; a rule may skip building the others)."""
+        return self.since is None or issued_at >= self.since
+
+    def current(self, *types: str) -> tuple[Event, ...]:
+        """:meth:`of`, from ``since`` on: the facts whose own consequences are wanted."""
+        found = self.of(*types)
+        since = self.since
+        if since is None or not found or found[0].occurred_at >= since:
+            return found
+        return tuple(f for f in found if f.occurred_at >= since)
 
     def rulebook_at(self, moment: datetime) -> Rulebook | None:
         """The rulebook binding facts at ``moment`` (``None`` before any is published)."""

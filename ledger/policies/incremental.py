@@ -6,8 +6,9 @@ deadline, on ``now`` having passed it. So an employee's derivation can pause bef
 instant ``at`` and go on later from there, provided it keeps
 
 - the facts the rules still need for consequences from ``at`` on (:func:`retain`): every
-  fact from ``at`` on, attendance and service-lapse facts inside the longest rolling
-  window, complaints whose deadlines fall from ``at`` on with what fulfils them,
+  fact from ``at`` on; of the earlier facts inside the longest rolling window, only what
+  ATT-01, ATT-02 and SVC-04 counted of them (tallies: id, type, time and value, no fact);
+  complaints whose deadlines fall from ``at`` on with what fulfils them,
   inspections and praise of ``at``'s quarter (the per-quarter counters), tasks due from
   ``at`` on and unsettled ones due earlier in the quarter, with what settles them;
 - the escalation pass paused at ``at`` (:class:`~ledger.policies.engine.WalkState`);
@@ -25,10 +26,11 @@ tests hold resumed == full on random histories.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from decimal import Decimal
+from typing import Any, TypeVar
 from uuid import UUID
 
 import orjson
@@ -43,16 +45,20 @@ from ledger.events import (
     SanctionIssued,
     TaskAssigned,
 )
+from ledger.policies.attendance import ATT_01, ATT_02, absence_items, attendance_items
 from ledger.policies.engine import DEFAULT_RULES, Revocation, WalkState
-from ledger.policies.framework import Outcome, RuleRegistry
-from ledger.policies.rulebook import RulebookSet
+from ledger.policies.framework import Carried, Outcome, RuleRegistry
+from ledger.policies.rulebook import Rulebook, RulebookSet
+from ledger.policies.service import SVC_04, lapse_items
 from ledger.policies.status import SanctionState
+from ledger.policies.windows import Tally
 from ledger.store.base import retained_event
 from ledger.timeutil import COMPANY_TZ, quarter_of, start_of_day
 
 __all__ = [
     "FORMAT",
     "PROJECTION",
+    "Carried",
     "DerivationState",
     "Graded",
     "books_key",
@@ -65,7 +71,7 @@ __all__ = [
     "retain",
 ]
 
-FORMAT = 3
+FORMAT = 4
 """The state's format; a state of another format is ignored (the next derivation is full)."""
 PROJECTION = "derivation"
 """Where the states live: the store's projection rows (one row per employee)."""
@@ -94,6 +100,7 @@ _SPAN_TYPES = frozenset({"employee.hired", "employee.separated"})
 _GRADED = frozenset({"notice", "warning", "demerit", "major_demerit", "commendation"})
 _CAPPING = frozenset({"warning", "demerit", "major_demerit"})
 _MARGIN = timedelta(days=1)
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +135,9 @@ class DerivationState:
     hired: bool = False
     closed: Closed = field(default_factory=dict)
     """Complaints and tasks whose deadlines are behind ``at`` (see :func:`retain`)."""
+    carried: Carried = field(default_factory=dict)
+    """What ATT-01, ATT-02 and SVC-04 counted before ``at`` that their windows still hold
+    (see :func:`retain`)."""
     encoded: Mapping[UUID, list[Any]] = field(default_factory=dict, compare=False)
     """The retained facts as read back, so that keeping them again costs no encoding."""
 
@@ -207,10 +217,21 @@ def deadline_reach(rulebooks: RulebookSet) -> timedelta:
 
 
 def retain(
-    facts: Iterable[Event], at: datetime, rulebooks: RulebookSet, closed: Closed | None = None
-) -> tuple[list[Event], dict[str, frozenset[str]]]:
-    """The counted facts the rules need for consequences issued from ``at`` on, and the
-    closed complaints and tasks (``closed``: those closed before).
+    facts: Iterable[Event],
+    at: datetime,
+    rulebooks: RulebookSet,
+    closed: Closed | None = None,
+    carried: Carried | None = None,
+) -> tuple[list[Event], dict[str, frozenset[str]], Carried]:
+    """The counted facts the rules need for consequences issued from ``at`` on, the closed
+    complaints and tasks (``closed``: those closed before), and the windowed rules' tallies
+    (``carried``: those carried before, all earlier than ``facts``).
+
+    Attendance and service-lapse facts before ``at`` are not kept: what ATT-01, ATT-02 and
+    SVC-04 counted of them is, as tallies (the fact's id, type, time and the value the rule
+    gave it under the rulebook binding it) while inside the longest window. A resumed
+    derivation gives the rules those tallies as the earlier part of their windows
+    (``Context.window``), so a day's derivation reads numbers, not facts.
 
     A fact that fulfils a complaint or settles a task is kept while its origin is kept or
     not yet recorded (an apology may come before the verification it answers); once the
@@ -223,6 +244,7 @@ def retain(
     deadline_cut = at - timedelta(hours=reach.deadline_hours) - _MARGIN
     quarter_start = quarter_of(at).start
     kept: list[Event] = []
+    aged: list[Event] = []
     seen: dict[str, set[str]] = {origin: set() for origin in _ORIGINS}
     live: dict[str, set[str]] = {origin: set() for origin in _ORIGINS}
     later: list[Event] = []
@@ -240,10 +262,9 @@ def retain(
             continue
         if fact.occurred_at >= at:
             keep = True
-        elif kind in _ATTENDANCE:
-            keep = fact.occurred_at > attendance_cut
-        elif kind in _LAPSES:
-            keep = fact.occurred_at > lapse_cut
+        elif kind in _ATTENDANCE or kind in _LAPSES:
+            aged.append(fact)  # tallied below
+            keep = False
         elif kind in _COMPLAINTS:
             keep = fact.occurred_at >= deadline_cut
         elif kind in _PER_QUARTER:
@@ -270,7 +291,37 @@ def retain(
         origin, subject = _ORIGIN_OF[fact.type], _subject(fact)
         if fact.occurred_at >= at or subject in live[origin] or subject not in now_closed[origin]:
             kept.append(fact)
-    return kept, now_closed
+    return kept, now_closed, _tallies(aged, rulebooks, carried or {}, attendance_cut, lapse_cut)
+
+
+def _tallies(
+    aged: list[Event],
+    rulebooks: RulebookSet,
+    carried: Carried,
+    attendance_cut: datetime,
+    lapse_cut: datetime,
+) -> Carried:
+    """``carried`` without what fell out of the windows, then the tallies of ``aged``."""
+
+    def rulebook_at(moment: datetime) -> Rulebook | None:
+        adopted = rulebooks.in_force(moment)
+        return adopted.rulebook if adopted else None
+
+    out: dict[str, tuple[tuple[Tally, Decimal], ...]] = {}
+    for rule, items, cut in (
+        (ATT_01, attendance_items, attendance_cut),
+        (ATT_02, absence_items, attendance_cut),
+        (SVC_04, lapse_items, lapse_cut),
+    ):
+        kept = [item for item in carried.get(rule.rule_id, ()) if item[0].occurred_at > cut]
+        kept.extend(
+            (Tally.of(fact), value)
+            for fact, value in items(rulebook_at, aged)
+            if fact.occurred_at > cut
+        )
+        if kept:
+            out[rule.rule_id] = tuple(kept)
+    return out
 
 
 def keep_graded(outcomes: Iterable[Graded | Outcome], at: datetime) -> tuple[Graded, ...]:
@@ -385,6 +436,19 @@ def span_of(events: Iterable[Event]) -> tuple[tuple[datetime, datetime | None] |
 # -- encoding (JSON: a state is read back only by the ledger, but never trusted as code) ---
 
 
+_DECIMALS: dict[str, Decimal] = {}
+
+
+def _decimal(text: str) -> Decimal:
+    """A tally's value (a handful of distinct values: each parsed once)."""
+    found = _DECIMALS.get(text)
+    if found is None:
+        if len(_DECIMALS) >= 1_024:
+            _DECIMALS.clear()
+        found = _DECIMALS[text] = Decimal(text)
+    return found
+
+
 def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment is not None else None
 
@@ -394,6 +458,33 @@ def _at(text: str | None) -> datetime | None:
 
 
 _NO_BASIS = {"summary": "(kept without its basis by the derivation state)"}
+
+
+_ENCODED: dict[int, tuple[object, Any]] = {}
+"""The JSON of recorded and paused consequences by object identity (the object is kept
+with it, so an id is never reused while cached): a state kept between writes holds the
+same objects day after day, and encoding them again is most of what a state costs."""
+_ENCODED_SIZE = 16_384
+
+
+def _once(obj: _T, make: Callable[[_T], Any]) -> Any:
+    """``make(obj)``, computed once per object while it stays cached."""
+    found = _ENCODED.get(id(obj))
+    if found is not None and found[0] is obj:
+        return found[1]
+    value = make(obj)
+    if len(_ENCODED) >= _ENCODED_SIZE:
+        _ENCODED.clear()
+    _ENCODED[id(obj)] = (obj, value)
+    return value
+
+
+def _remember(obj: _T, encoded: Any) -> _T:
+    """``obj``, decoded from ``encoded``: what :func:`_once` gives for it from now on."""
+    if len(_ENCODED) >= _ENCODED_SIZE:
+        _ENCODED.clear()
+    _ENCODED[id(obj)] = (obj, encoded)
+    return obj
 
 
 def _issued_json(issued: SanctionIssued) -> Any:
@@ -422,7 +513,7 @@ def encode(state: DerivationState) -> str:
     walk = state.walk
     held = [
         {
-            "issued": _issued_json(h.issued),
+            "issued": _once(h.issued, _issued_json),
             "employee": h.employee_id,
             "recorded_at": _iso(h.issued_recorded_at),
             "voided": h.voided,
@@ -438,9 +529,9 @@ def encode(state: DerivationState) -> str:
         "now": _iso(state.now),
         "books": state.books,
         "facts": [state.encoded.get(f.event_id) or _fact_json(f) for f in state.facts],
-        "warnings": [_outcome_json(o) for o in walk.warnings],
-        "demerits": [_outcome_json(o) for o in walk.demerits],
-        "majors": [_outcome_json(o) for o in walk.majors],
+        "warnings": [_once(o, _outcome_json) for o in walk.warnings],
+        "demerits": [_once(o, _outcome_json) for o in walk.demerits],
+        "majors": [_once(o, _outcome_json) for o in walk.majors],
         "revoked": sorted(str(i) for i in walk.revoked),
         "accepted": [[str(k), _iso(v)] for k, v in walk.accepted.items()],
         "graded": [
@@ -455,6 +546,9 @@ def encode(state: DerivationState) -> str:
         "span": [_iso(state.span[0]), _iso(state.span[1])] if state.span else None,
         "hired": state.hired,
         "closed": {k: sorted(v) for k, v in state.closed.items()},
+        "carried": {
+            rule: [t.row(value) for t, value in items] for rule, items in state.carried.items()
+        },
     }
     return orjson.dumps(body).decode()
 
@@ -478,20 +572,23 @@ def decode(
             rule = registry.get(data.rule_id, data.rule_version)
             if rule is None:
                 raise LookupError(data.rule_id)
-            return Outcome(
-                sanction_id=data.sanction_id,
-                employee_id=employee_id,
-                kind=data.kind,
-                rule=rule,
-                rulebook=books[data.rulebook_sha256],
-                caused_by=data.caused_by,
-                issued_at=data.effective_at,
-                basis=data.basis,
-                amount=data.amount,
-                expires_at=data.expires_at,
-                due_at=data.due_at,
-                depends_on=data.depends_on,
-                attached_to=data.attached_to,
+            return _remember(
+                Outcome(
+                    sanction_id=data.sanction_id,
+                    employee_id=employee_id,
+                    kind=data.kind,
+                    rule=rule,
+                    rulebook=books[data.rulebook_sha256],
+                    caused_by=data.caused_by,
+                    issued_at=data.effective_at,
+                    basis=data.basis,
+                    amount=data.amount,
+                    expires_at=data.expires_at,
+                    due_at=data.due_at,
+                    depends_on=data.depends_on,
+                    attached_to=data.attached_to,
+                ),
+                raw,
             )
 
         facts: list[Event] = []
@@ -515,7 +612,7 @@ def decode(
         )
         held: dict[UUID, SanctionState] = {}
         for raw in body["held"]:
-            issued = SanctionIssued.model_validate(raw["issued"])
+            issued = _remember(SanctionIssued.model_validate(raw["issued"]), raw["issued"])
             recorded_at = _at(raw["recorded_at"])
             assert recorded_at is not None
             held[issued.sanction_id] = SanctionState(
@@ -554,6 +651,14 @@ def decode(
             span=span,
             hired=bool(body["hired"]),
             closed={k: frozenset(v) for k, v in body["closed"].items()},
+            carried={
+                rule: tuple(
+                    (Tally(i, kind, datetime.fromisoformat(when), when, raw), _decimal(value))
+                    for raw in items
+                    for i, kind, when, value in (raw,)
+                )
+                for rule, items in body["carried"].items()
+            },
         )
     except (ValueError, KeyError, TypeError, LookupError, AssertionError):
         return None

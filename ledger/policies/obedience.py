@@ -44,7 +44,7 @@ OBD_04 = RuleInfo("OBD-04", 1, "Required meeting missed (缺席会议)", ("notic
 
 def refusals(ctx: Context) -> Iterator[Draft | Finding]:
     """OBD-01: a refusal without an approved alternative."""
-    for fact in ctx.of("task.refused"):
+    for fact in ctx.current("task.refused"):
         book = ctx.rulebook_at(fact.occurred_at)
         assert isinstance(fact.data, TaskRefused)
         if book is None or fact.data.approved_alternative:
@@ -81,6 +81,8 @@ def missed_deadlines(ctx: Context) -> Iterator[Draft | Finding]:
         quarter = quarter_of(due).label
         per_quarter[quarter] = per_quarter.get(quarter, 0) + 1
         nth = per_quarter[quarter]
+        if not ctx.wanted(due):
+            continue  # counted, not issued again
         rules = book.obedience
         kind = rules.missed_deadline_first if nth == 1 else rules.missed_deadline_repeat
         yield Draft(
@@ -110,7 +112,7 @@ def missed_deadlines(ctx: Context) -> Iterator[Draft | Finding]:
 
 def authority_exceeded(ctx: Context) -> Iterator[Draft | Finding]:
     """OBD-03: deciding beyond one's authority."""
-    for fact in ctx.of("task.authority_exceeded"):
+    for fact in ctx.current("task.authority_exceeded"):
         book = ctx.rulebook_at(fact.occurred_at)
         if book is None:
             continue
@@ -122,7 +124,7 @@ def authority_exceeded(ctx: Context) -> Iterator[Draft | Finding]:
 
 def meetings_missed(ctx: Context) -> Iterator[Draft | Finding]:
     """OBD-04: a missed required meeting."""
-    for fact in ctx.of("task.meeting_missed"):
+    for fact in ctx.current("task.meeting_missed"):
         book = ctx.rulebook_at(fact.occurred_at)
         if book is None:
             continue

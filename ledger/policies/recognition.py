@@ -55,7 +55,7 @@ def praise(ctx: Context) -> Iterator[Draft | Finding]:
         quarter = quarter_of(fact.occurred_at).label
         seen = by_quarter.setdefault(quarter, [])
         seen.append(fact)
-        if len(seen) != book.recognition.praise_per_quarter:
+        if len(seen) != book.recognition.praise_per_quarter or not ctx.wanted(fact.occurred_at):
             continue
         facts = [f for f in ctx.of("service.customer_praised") if f in seen]
         bonus = book.recognition.praise_bonus
@@ -88,7 +88,7 @@ def praise(ctx: Context) -> Iterator[Draft | Finding]:
 
 def suggestions(ctx: Context) -> Iterator[Draft | Finding]:
     """REC-02: a bonus by the adopted suggestion's tier."""
-    for fact in ctx.of("recognition.suggestion_adopted"):
+    for fact in ctx.current("recognition.suggestion_adopted"):
         book = ctx.rulebook_at(fact.occurred_at)
         assert isinstance(fact.data, SuggestionAdopted)
         if book is None:
@@ -107,7 +107,7 @@ def suggestions(ctx: Context) -> Iterator[Draft | Finding]:
 
 def supervision_reports(ctx: Context) -> Iterator[Draft | Finding]:
     """REC-03: a bonus for useful supervision information."""
-    for fact in ctx.of("recognition.supervision_report"):
+    for fact in ctx.current("recognition.supervision_report"):
         book = ctx.rulebook_at(fact.occurred_at)
         if book is None:
             continue
@@ -124,7 +124,7 @@ def supervision_reports(ctx: Context) -> Iterator[Draft | Finding]:
 
 def good_deeds(ctx: Context) -> Iterator[Draft | Finding]:
     """REC-04: a commendation for a good deed."""
-    for fact in ctx.of("recognition.good_deed"):
+    for fact in ctx.current("recognition.good_deed"):
         if ctx.rulebook_at(fact.occurred_at) is None:
             continue
         yield from single(
@@ -134,8 +134,8 @@ def good_deeds(ctx: Context) -> Iterator[Draft | Finding]:
 
 def qualification_gate(ctx: Context) -> Iterator[Draft | Finding]:
     """TRN-01: service facts before the first passed qualification, for hired employees."""
-    if not ctx.of("employee.hired"):
-        return
+    if ctx.since is not None or not ctx.of("employee.hired"):
+        return  # (a resumed derivation reports no findings: the full one does)
     passed = [
         f
         for f in ctx.of("employee.qualification_assessed")

@@ -14,7 +14,7 @@ deadline has passed (``ctx.now``).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timedelta
 from decimal import Decimal
 from uuid import UUID
@@ -31,7 +31,7 @@ from ledger.events import (
 from ledger.policies.common import counted, single, zh
 from ledger.policies.framework import Context, Draft, Finding, RuleInfo, sanction_id_for
 from ledger.policies.rulebook import Rulebook
-from ledger.policies.windows import crossings, span
+from ledger.policies.windows import Timed, crossings, span
 from ledger.timeutil import quarter_of
 
 __all__ = [
@@ -43,6 +43,7 @@ __all__ = [
     "SVC_06",
     "apology_deadline",
     "inspections",
+    "lapse_items",
     "reply_deadline",
     "resolution_deadline",
     "service_lapses",
@@ -67,7 +68,7 @@ SVC_05 = RuleInfo("SVC-05", 1, "Apology not made (未赔礼道歉)", ("warning",
 SVC_06 = RuleInfo("SVC-06", 1, "Failed inspection (检查不合格)", ("notice", "warning"))
 
 
-def _book(ctx: Context, fact: Event) -> Rulebook | None:
+def _book(ctx: Context, fact: Timed) -> Rulebook | None:
     return ctx.rulebook_at(fact.occurred_at)
 
 
@@ -126,7 +127,11 @@ def _handler_deadline(
         hours, outcome = terms(book)
         deadline = fact.occurred_at + timedelta(hours=hours)
         cid = fact.data.complaint_id
-        if deadline <= ctx.now and not _fulfilled(ctx, fulfilling, cid, deadline):
+        if (
+            deadline <= ctx.now
+            and ctx.wanted(deadline)
+            and not _fulfilled(ctx, fulfilling, cid, deadline)
+        ):
             yield _deadline_miss(
                 ctx,
                 rule,
@@ -165,7 +170,7 @@ def resolution_deadline(ctx: Context) -> Iterator[Draft | Finding]:
 
 def verified_complaints(ctx: Context) -> Iterator[Draft | Finding]:
     """SVC-01: a verified complaint's discipline record and the duty to apologise."""
-    for fact in ctx.of("service.complaint_verified"):
+    for fact in ctx.current("service.complaint_verified"):
         book = _book(ctx, fact)
         assert isinstance(fact.data, ComplaintVerified)
         if book is None:
@@ -208,8 +213,10 @@ def apology_deadline(ctx: Context) -> Iterator[Draft | Finding]:
             continue
         hours = book.complaints.apology_hours
         due = fact.occurred_at + timedelta(hours=hours)
-        if due <= ctx.now and not _fulfilled(
-            ctx, ("service.apology_made",), fact.data.complaint_id, due
+        if (
+            due <= ctx.now
+            and ctx.wanted(due)
+            and not _fulfilled(ctx, ("service.apology_made",), fact.data.complaint_id, due)
         ):
             # The miss depends on the SVC-01 obligation: voided on appeal, it never existed.
             adopted = ctx.rulebooks.in_force(fact.occurred_at)
@@ -238,15 +245,26 @@ def _lapse(fact: Event, book: Rulebook) -> bool:
     return False
 
 
+def lapse_items(
+    rulebook_at: Callable[[datetime], Rulebook | None], facts: Iterable[Event]
+) -> Iterator[tuple[Event, Decimal]]:
+    """SVC-04's window items: each bound lapse, counting one."""
+    for fact in facts:
+        book = rulebook_at(fact.occurred_at)
+        if book is not None and _lapse(fact, book):
+            yield fact, Decimal(1)
+
+
 def service_lapses(ctx: Context) -> Iterator[Draft | Finding]:
     """SVC-04: lapses (slow first response, phone past three rings) in a rolling window."""
-    items = []
-    for fact in ctx.of("service.first_response_timed", "service.phone_answered"):
-        book = _book(ctx, fact)
-        if book is not None and _lapse(fact, book):
-            items.append((fact, Decimal(1)))
+    items = ctx.window(
+        SVC_04,
+        lapse_items(
+            ctx.rulebook_at, ctx.of("service.first_response_timed", "service.phone_answered")
+        ),
+    )
 
-    def book_of(fact: Event) -> Rulebook:
+    def book_of(fact: Timed) -> Rulebook:
         book = _book(ctx, fact)
         assert book is not None
         return book
@@ -301,6 +319,8 @@ def inspections(ctx: Context) -> Iterator[Draft | Finding]:
         quarter = quarter_of(fact.occurred_at).label
         failures[quarter] = failures.get(quarter, 0) + 1
         nth = failures[quarter]
+        if not ctx.wanted(fact.occurred_at):
+            continue  # counted, not issued again
         kind = book.inspections.first_outcome if nth == 1 else book.inspections.repeat_outcome
         clause = f" ({fact.data.clause})" if fact.data.clause else ""
         yield from single(

@@ -16,6 +16,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_policies import CLOCK_AT, appealed_quarters, fact, quarters, times
@@ -49,12 +50,20 @@ def derived_log(ledger: Ledger) -> dict[str, list[tuple[Any, ...]]]:
 
 
 def feed(
-    facts: Sequence[Event], batches: int, ticks: Sequence[datetime], *, incremental: bool
+    facts: Sequence[Event],
+    batches: int,
+    ticks: Sequence[datetime],
+    *,
+    incremental: bool,
+    kept: bool = True,
 ) -> Ledger:
     """Record ``facts`` in ``batches`` consecutive batches, ticking before each batch whose
-    first fact lies after a tick time."""
+    first fact lies after a tick time. ``kept=False``: every derivation state is decoded
+    from its stored text (as another process would), none reused from the last write."""
     ledger = Ledger(MemoryStore(), clock=ManualClock(CLOCK_AT))
     ledger.incremental = incremental
+    if not kept:
+        ledger.states_kept = 0
     size = max(1, -(-len(facts) // max(1, batches)))
     pending_ticks = list(ticks)
     recorder = WhenResolvable(ledger)  # an appeal waits for its consequence to be recorded
@@ -132,12 +141,13 @@ def histories(draw: Any) -> list[Event]:
     st.integers(1, 12),
     st.lists(st.integers(0, 500), max_size=3),
     st.lists(st.sampled_from(TICKS), max_size=8, unique=True).map(sorted),
+    st.booleans(),
 )
 def test_resumed_derivation_records_what_full_derivation_records(
-    history: list[Event], batches: int, late: list[int], ticks: list[datetime]
+    history: list[Event], batches: int, late: list[int], ticks: list[datetime], kept: bool
 ) -> None:
     facts = daily_order(history, late)
-    resumed = feed(facts, batches, ticks, incremental=True)
+    resumed = feed(facts, batches, ticks, incremental=True, kept=kept)
     full = feed(facts, batches, ticks, incremental=False)
     assert derived_log(resumed) == derived_log(full)
     assert resumed.verify_chain().ok
@@ -157,12 +167,14 @@ def test_a_feed_in_time_order_resumes_instead_of_deriving_again(
         assert write.DERIVATIONS["resumed"] > before
 
 
-def test_a_daily_feed_resumes_every_day_after_the_first() -> None:
+@pytest.mark.parametrize("kept", [True, False], ids=["states kept", "states decoded"])
+def test_a_daily_feed_resumes_every_day_after_the_first(kept: bool) -> None:
     from ledger.testing import late
 
     days = [instant("2026-07-01 09:10") + timedelta(days=d) for d in range(30)]
     facts = [late("E1", at=d, minutes=20 + i % 50) for i, d in enumerate(days)]
     ledger = Ledger(MemoryStore(), clock=ManualClock(CLOCK_AT))
+    ledger.states_kept = 2_048 if kept else 0
     ledger.record(hire("E1"))
     counts = []
     for one in facts:
@@ -177,6 +189,47 @@ def test_a_daily_feed_resumes_every_day_after_the_first() -> None:
         reference.record([one])
     assert derived_log(ledger) == derived_log(reference)
     assert any(kind == "sanction.issued" for kind, _, _ in derived_log(ledger)["E1"])
+
+
+def test_two_ledgers_writing_in_turn_never_reuse_a_state_the_other_replaced(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A kept state is reused only while the stored text is the one kept with it: two
+    writers on one store (two processes, say) alternate days, each resuming from the state
+    the other wrote, and record what one full derivation records."""
+    from ledger.testing import late
+
+    days = [instant("2026-07-01 09:10") + timedelta(days=d) for d in range(24)]
+    facts = [late("E1", at=d, minutes=20 + 7 * i % 50) for i, d in enumerate(days)]
+    store = MemoryStore()
+    writers = [Ledger(store, clock=ManualClock(CLOCK_AT)) for _ in range(2)]
+    writers[0].record(hire("E1"))
+    decoded: list[str] = []
+    decode = write.incremental.decode
+
+    def counting(text: str, employee_id: str, *args: Any) -> Any:
+        decoded.append(employee_id)
+        return decode(text, employee_id, *args)
+
+    monkeypatch.setattr(write.incremental, "decode", counting)
+    before = write.DERIVATIONS["resumed"]
+    for i, one in enumerate(facts):
+        decoded.clear()
+        writers[i % 2 if i < 12 else 0].record([one])  # then one writer only: kept states
+        # In turns, each finds the state the other wrote and decodes it; alone, none.
+        assert decoded == (["E1"] if 0 < i < 13 else [])
+        kept = writers[0]._kept_states.get("E1")
+        assert kept is not None
+        stored = [v for _, _, v in store.projection_rows("derivation", "E1")]
+        assert stored == [kept[0]] or i % 2 == 1
+    assert write.DERIVATIONS["resumed"] - before == len(facts)
+    reference = Ledger(MemoryStore(), clock=ManualClock(CLOCK_AT))
+    reference.incremental = False
+    reference.record(hire("E1"))
+    for one in facts:
+        reference.record([one])
+    assert derived_log(writers[0]) == derived_log(reference)
+    assert any(kind == "sanction.issued" for kind, _, _ in derived_log(reference)["E1"])
 
 
 def test_an_apology_made_before_the_verification_still_fulfils_it_when_resumed() -> None:

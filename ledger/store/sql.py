@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
-from uuid import UUID
+from uuid import UUID, SafeUUID
 
 from ledger.store.base import ReadFilter, Row, _iso
 
@@ -31,9 +31,28 @@ COLUMNS = (
 FROM = "FROM events e JOIN streams s ON s.id = e.stream_id"
 
 
+_new = object.__new__
+_set = object.__setattr__
+_UNKNOWN = SafeUUID.unknown
+
+
+def uuid_of(raw: Any) -> UUID:
+    """The :class:`UUID` of a stored 16-byte id, as ``UUID(bytes=raw)`` builds it (the same
+    ``int`` and ``is_safe``) without its argument checks: a third of its cost, on every row
+    read."""
+    if type(raw) is not bytes:
+        raw = bytes(raw)
+    if len(raw) != 16:
+        return UUID(bytes=raw)  # raises ValueError
+    found = _new(UUID)
+    _set(found, "int", int.from_bytes(raw, "big"))
+    _set(found, "is_safe", _UNKNOWN)
+    return found
+
+
 def row_of(values: Sequence[Any]) -> Row:
     """A :class:`Row` from the columns of :data:`COLUMNS`."""
-    return Row(values[0], UUID(bytes=bytes(values[1])), *values[2:])
+    return Row._make((values[0], uuid_of(values[1]), *values[2:]))
 
 
 def text_time(moment: Any) -> str:

@@ -703,7 +703,6 @@ def _state(
     now: datetime,
     rulebooks: RulebookSet,
     retained: tuple[list[Event], dict[str, frozenset[str]], incremental.Carried],
-    encoded: Mapping[UUID, list[Any]] | None = None,
     graded: Iterable[incremental.Graded | Outcome],
     offsets: Iterable[Revocation],
     retracted: Mapping[UUID, UUID],
@@ -712,6 +711,7 @@ def _state(
     held: dict[UUID, SanctionState],
     span: tuple[datetime, datetime | None] | None,
     hired: bool,
+    encoded: incremental.Encoded | None = None,
 ) -> DerivationState:
     at = walk.at
     kept = incremental.keep_graded(graded, at)
@@ -724,7 +724,6 @@ def _state(
         facts=tuple(retained[0]),
         closed=retained[1],
         carried=retained[2],
-        encoded=encoded or {},
         walk=replace(walk, before=(), revocations=()),
         graded=kept,
         offsets=tuple(r for r in offsets if r.sanction_id in ids),
@@ -734,6 +733,7 @@ def _state(
         held=incremental.keep_held(held, at),
         span=span,
         hired=hired,
+        encoded=encoded if encoded is not None else {},
     )
 
 
@@ -803,7 +803,6 @@ def _pending_resumed(
             retained=incremental.retain(
                 counted, walk.at, rulebooks, state.closed, state.carried
             ),
-            encoded=state.encoded,
             graded=(*state.graded, *walk.before),
             offsets=(*state.offsets, *walk.revocations),
             retracted=derived.retracted,
@@ -812,6 +811,7 @@ def _pending_resumed(
             held=_after(held, employee_id, new, now),
             span=span,
             hired=state.hired,
+            encoded=state.encoded,
         ),
     )
     return new

@@ -22,6 +22,7 @@ show in this process's accounting, and the server is process-wide state.) As wit
 
 from __future__ import annotations
 
+import gc
 import math
 import multiprocessing
 import os
@@ -216,16 +217,24 @@ class EmployeePool(Generic[P, R]):
 # -- in the worker processes ------------------------------------------------------------------
 
 _job: tuple[Ledger, Callable[[Ledger, str, Any], Any], Any] | None = None
+_WORKER_GC_THRESHOLD = 100_000
 
 
 def _start_worker(
     path: str, moment: datetime, work: Callable[[Ledger, str, Any], Any], params: Any
 ) -> None:
-    """Open the file read-only once per worker process; closed when the process exits."""
+    """Open the file read-only once per worker process; closed when the process exits.
+
+    A worker does bulk work only, so the collector's first threshold is raised (as the write
+    path does around bulk work, ``ledger.write._BulkWork``): every row it reads allocates a
+    few objects and most live until the employee is done; the default threshold makes the
+    collector scan the long-lived ones again and again. Refcounting still frees them."""
     global _job
     from ledger.app import Ledger
 
+    gc.set_threshold(_WORKER_GC_THRESHOLD, *gc.get_threshold()[1:])
     ledger = Ledger.open(path, readonly=True, adopt_default=False, clock=lambda: moment)
+    gc.freeze()  # what opening left behind is never garbage: out of every later scan
     Finalize(None, ledger.close, exitpriority=0)
     _job = (ledger, work, params)
 

@@ -60,6 +60,7 @@ __all__ = [
     "PROJECTION",
     "Carried",
     "DerivationState",
+    "Encoded",
     "Graded",
     "books_key",
     "deadline_reach",
@@ -138,8 +139,9 @@ class DerivationState:
     carried: Carried = field(default_factory=dict)
     """What ATT-01, ATT-02 and SVC-04 counted before ``at`` that their windows still hold
     (see :func:`retain`)."""
-    encoded: Mapping[UUID, list[Any]] = field(default_factory=dict, compare=False)
-    """The retained facts as read back, so that keeping them again costs no encoding."""
+    encoded: Encoded = field(default_factory=dict, compare=False)
+    """The JSON of the objects this state holds, as read back or last encoded (a cache:
+    the next state of the same employee starts from it, see :func:`encode`)."""
 
 
 def books_key(rulebooks: RulebookSet) -> str:
@@ -313,14 +315,18 @@ def _tallies(
         (ATT_02, absence_items, attendance_cut),
         (SVC_04, lapse_items, lapse_cut),
     ):
-        kept = [item for item in carried.get(rule.rule_id, ()) if item[0].occurred_at > cut]
-        kept.extend(
+        before = carried.get(rule.rule_id, ())
+        first = 0  # the tallies are in time order: drop those the window left behind
+        while first < len(before) and before[first][0].occurred_at <= cut:
+            first += 1
+        new = tuple(
             (Tally.of(fact), value)
             for fact, value in items(rulebook_at, aged)
             if fact.occurred_at > cut
         )
+        kept = before[first:] + new
         if kept:
-            out[rule.rule_id] = tuple(kept)
+            out[rule.rule_id] = kept
     return out
 
 
@@ -460,31 +466,27 @@ def _at(text: str | None) -> datetime | None:
 _NO_BASIS = {"summary": "(kept without its basis by the derivation state)"}
 
 
-_ENCODED: dict[int, tuple[object, Any]] = {}
-"""The JSON of recorded and paused consequences by object identity (the object is kept
-with it, so an id is never reused while cached): a state kept between writes holds the
-same objects day after day, and encoding them again is most of what a state costs."""
-_ENCODED_SIZE = 16_384
+Encoded = dict[int, tuple[object, Any]]
+"""The JSON of objects a state holds (retained facts, recorded and paused consequences) by
+object identity, each object kept with its JSON so that its id is never reused meanwhile."""
 
 
-def _once(obj: _T, make: Callable[[_T], Any]) -> Any:
-    """``make(obj)``, computed once per object while it stays cached."""
-    found = _ENCODED.get(id(obj))
-    if found is not None and found[0] is obj:
+class _Encoder:
+    """Encodes the objects of one state, reusing the JSON the state it follows had for the
+    same objects (a state kept between writes holds the same objects day after day, and
+    encoding them again was most of what a state cost); keeps exactly what it encoded."""
+
+    def __init__(self, before: Encoded) -> None:
+        self.before = before
+        self.now: Encoded = {}
+
+    def __call__(self, obj: _T, make: Callable[[_T], Any]) -> Any:
+        key = id(obj)
+        found = self.before.get(key)
+        if found is None or found[0] is not obj:
+            found = (obj, make(obj))
+        self.now[key] = found
         return found[1]
-    value = make(obj)
-    if len(_ENCODED) >= _ENCODED_SIZE:
-        _ENCODED.clear()
-    _ENCODED[id(obj)] = (obj, value)
-    return value
-
-
-def _remember(obj: _T, encoded: Any) -> _T:
-    """``obj``, decoded from ``encoded``: what :func:`_once` gives for it from now on."""
-    if len(_ENCODED) >= _ENCODED_SIZE:
-        _ENCODED.clear()
-    _ENCODED[id(obj)] = (obj, encoded)
-    return obj
 
 
 def _issued_json(issued: SanctionIssued) -> Any:
@@ -509,11 +511,12 @@ def _fact_json(event: Event) -> list[Any]:
 
 
 def encode(state: DerivationState) -> str:
-    """The state as JSON text."""
+    """The state as JSON text (``state.encoded`` is then what this encoding reused or made)."""
+    once = _Encoder(state.encoded)
     walk = state.walk
     held = [
         {
-            "issued": _once(h.issued, _issued_json),
+            "issued": once(h.issued, _issued_json),
             "employee": h.employee_id,
             "recorded_at": _iso(h.issued_recorded_at),
             "voided": h.voided,
@@ -528,10 +531,10 @@ def encode(state: DerivationState) -> str:
         "version": state.version,
         "now": _iso(state.now),
         "books": state.books,
-        "facts": [state.encoded.get(f.event_id) or _fact_json(f) for f in state.facts],
-        "warnings": [_once(o, _outcome_json) for o in walk.warnings],
-        "demerits": [_once(o, _outcome_json) for o in walk.demerits],
-        "majors": [_once(o, _outcome_json) for o in walk.majors],
+        "facts": [once(f, _fact_json) for f in state.facts],
+        "warnings": [once(o, _outcome_json) for o in walk.warnings],
+        "demerits": [once(o, _outcome_json) for o in walk.demerits],
+        "majors": [once(o, _outcome_json) for o in walk.majors],
         "revoked": sorted(str(i) for i in walk.revoked),
         "accepted": [[str(k), _iso(v)] for k, v in walk.accepted.items()],
         "graded": [
@@ -550,7 +553,10 @@ def encode(state: DerivationState) -> str:
             rule: [t.row(value) for t, value in items] for rule, items in state.carried.items()
         },
     }
-    return orjson.dumps(body).decode()
+    text = orjson.dumps(body).decode()
+    state.encoded.clear()  # a cache, shared with the state this one followed: replaced
+    state.encoded.update(once.now)
+    return text
 
 
 def decode(
@@ -566,13 +572,18 @@ def decode(
         if body.get("format") != FORMAT or body.get("books") != books_key(rulebooks):
             return None
         books = {a.sha256: a for a in rulebooks.versions}
+        encoded: Encoded = {}
+
+        def remember(obj: _T, raw: Any) -> _T:
+            encoded[id(obj)] = (obj, raw)
+            return obj
 
         def outcome(raw: Any) -> Outcome:
             data = SanctionIssued.model_validate(raw)
             rule = registry.get(data.rule_id, data.rule_version)
             if rule is None:
                 raise LookupError(data.rule_id)
-            return _remember(
+            return remember(
                 Outcome(
                     sanction_id=data.sanction_id,
                     employee_id=employee_id,
@@ -592,13 +603,11 @@ def decode(
             )
 
         facts: list[Event] = []
-        encoded: dict[UUID, list[Any]] = {}
         for raw in body["facts"]:
-            event_id = UUID(raw[0])
             occurred = _at(raw[2])
             assert occurred is not None
-            facts.append(retained_event(event_id, raw[1], employee_id, occurred, raw[3]))
-            encoded[event_id] = raw
+            fact = retained_event(UUID(raw[0]), raw[1], employee_id, occurred, raw[3])
+            facts.append(remember(fact, raw))
         at = _at(body["at"])
         now = _at(body["now"])
         assert at is not None and now is not None
@@ -612,7 +621,7 @@ def decode(
         )
         held: dict[UUID, SanctionState] = {}
         for raw in body["held"]:
-            issued = _remember(SanctionIssued.model_validate(raw["issued"]), raw["issued"])
+            issued = remember(SanctionIssued.model_validate(raw["issued"]), raw["issued"])
             recorded_at = _at(raw["recorded_at"])
             assert recorded_at is not None
             held[issued.sanction_id] = SanctionState(
@@ -635,7 +644,6 @@ def decode(
             now=now,
             books=body["books"],
             facts=tuple(facts),
-            encoded=encoded,
             walk=walk,
             graded=tuple(
                 Graded(UUID(i), kind, _at(issued) or at, _at(expires))
@@ -651,6 +659,7 @@ def decode(
             span=span,
             hired=bool(body["hired"]),
             closed={k: frozenset(v) for k, v in body["closed"].items()},
+            encoded=encoded,
             carried={
                 rule: tuple(
                     (Tally(i, kind, datetime.fromisoformat(when), when, raw), _decimal(value))

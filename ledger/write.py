@@ -584,8 +584,10 @@ def pending(
     closing = (
         horizon is not None and closing_from is not None and month_of(horizon).start > closing_from
     )
-    if states is not None and not closing:
-        resumed = _pending_resumed(ledger, employee_id, horizon, fresh, states)
+    if states is not None:
+        resumed = _pending_resumed(
+            ledger, employee_id, horizon, fresh, states, closing_from if closing else None
+        )
         if resumed is not None:
             DERIVATIONS["resumed"] += 1
             return resumed
@@ -743,8 +745,11 @@ def _pending_resumed(
     horizon: datetime | None,
     fresh: _FreshEvents | None,
     states: _States,
+    closing_from: datetime | None = None,
 ) -> list[Event] | None:
-    """:func:`pending` from the stored state, or ``None`` when it cannot resume."""
+    """:func:`pending` from the stored state, or ``None`` when it cannot resume.
+
+    ``closing_from``: payroll months ending after it, by the horizon, close now (PAY-01)."""
     state = states.load(employee_id)
     rulebooks = states.rulebooks
     now_d = horizon or DAWN
@@ -792,6 +797,11 @@ def _pending_resumed(
                 for r in store.read(employee_id=employee_id, types=frozenset({"grade.assigned"}))
             ]
             new += _grade_changes(employee_id, quarters, inputs, grades, rulebooks, now)
+    if closing_from is not None and horizon is not None:
+        closings = _payroll_resumed(ledger, employee_id, state.at, derived, horizon, closing_from)
+        if closings is None:
+            return None  # nothing was written: derived in full instead
+        new += closings
     last = new_recorded[-1].version if new_recorded else state.version
     states.put(
         employee_id,
@@ -800,9 +810,7 @@ def _pending_resumed(
             version=last + len(new),
             now=now_d,
             rulebooks=rulebooks,
-            retained=incremental.retain(
-                counted, walk.at, rulebooks, state.closed, state.carried
-            ),
+            retained=incremental.retain(counted, walk.at, rulebooks, state.closed, state.carried),
             graded=(*state.graded, *walk.before),
             offsets=(*state.offsets, *walk.revocations),
             retracted=derived.retracted,
@@ -902,6 +910,71 @@ def _payroll_closings(
         derived,
         closed,
         ledger.rulebooks(),
+        closed_through=closing_from,
+        through=month_of(horizon - timedelta(microseconds=1)),
+    )
+    return [
+        derived_event(employee_id, m.to_closed(), Period.parse(m.month).last_instant)
+        for m in months
+        if not m.closed and Period.parse(m.month).end <= horizon
+    ]
+
+
+_PAYROLL_READ = frozenset(
+    {
+        "sanction.issued",
+        "sanction.voided",
+        "sanction.reinstated",
+        "payroll.closed",
+        "employee.hired",
+        "employee.wage_changed",
+    }
+)
+_PAYABLE = frozenset({"fine", "compensation", "bonus"})
+_INSTANT = timedelta(microseconds=1)
+
+
+def _payroll_resumed(
+    ledger: Ledger,
+    employee_id: str,
+    at: datetime,
+    derived: Derivation,
+    horizon: datetime,
+    closing_from: datetime,
+) -> list[Event] | None:
+    """:func:`_payroll_closings` of a derivation resumed at ``at``, or ``None`` when only a
+    full derivation can close (docs/ARCHITECTURE.md, "Derivation state").
+
+    A payroll month reads every fine, compensation and bonus and the wages. Those issued
+    before ``at`` are the recorded ones still standing (a resumed reconciliation leaves them
+    as they are: settled), those from ``at`` on the resumed derivation's; the wages and the
+    months already closed are read from the stream by type."""
+    if closing_from >= horizon:
+        return []
+    later = ledger.store.read(employee_id=employee_id, occurred_from=horizon + _INSTANT)
+    if any(not EVENT_TYPES[r.event.type].DERIVED for r in later):
+        # A fact, an appeal or a retraction that occurred after the horizon (a tick behind
+        # the clock): the months close as of the horizon, from the facts up to it, in full.
+        return None
+    rulebooks = ledger.rulebooks()
+    recorded = list(ledger.store.read(employee_id=employee_id, types=_PAYROLL_READ))
+    settled = []
+    for held in fold_sanctions(recorded).values():
+        issued = held.issued
+        if held.voided or issued.kind not in _PAYABLE or issued.effective_at >= at:
+            continue
+        outcome = incremental.outcome_of(issued, employee_id, rulebooks)
+        if outcome is None:
+            return None
+        settled.append(outcome)
+    outcomes = (*settled, *(o for o in derived.outcomes if o.kind in _PAYABLE))
+    wages = employed([r.event for r in recorded if not EVENT_TYPES[r.event.type].DERIVED])
+    months = payroll_months(
+        employee_id,
+        [f for f in wages if f.event_id not in derived.retracted],
+        Derivation(employee_id, outcomes, (), (), derived.retracted, derived.upheld),
+        [r.event.data for r in recorded if isinstance(r.event.data, PayrollClosed)],
+        rulebooks,
         closed_through=closing_from,
         through=month_of(horizon - timedelta(microseconds=1)),
     )

@@ -68,6 +68,7 @@ __all__ = [
     "encode",
     "keep_graded",
     "keep_held",
+    "outcome_of",
     "plan",
     "retain",
 ]
@@ -559,6 +560,35 @@ def encode(state: DerivationState) -> str:
     return text
 
 
+def outcome_of(
+    data: SanctionIssued,
+    employee_id: str,
+    rulebooks: RulebookSet,
+    registry: RuleRegistry = DEFAULT_RULES,
+) -> Outcome | None:
+    """The outcome a recorded ``sanction.issued`` records, or ``None`` when it names a rule
+    or rulebook this ledger does not have."""
+    rule = registry.get(data.rule_id, data.rule_version)
+    book = next((a for a in rulebooks.versions if a.sha256 == data.rulebook_sha256), None)
+    if rule is None or book is None:
+        return None
+    return Outcome(
+        sanction_id=data.sanction_id,
+        employee_id=employee_id,
+        kind=data.kind,
+        rule=rule,
+        rulebook=book,
+        caused_by=data.caused_by,
+        issued_at=data.effective_at,
+        basis=data.basis,
+        amount=data.amount,
+        expires_at=data.expires_at,
+        due_at=data.due_at,
+        depends_on=data.depends_on,
+        attached_to=data.attached_to,
+    )
+
+
 def decode(
     text: str,
     employee_id: str,
@@ -571,7 +601,6 @@ def decode(
         body = orjson.loads(text)
         if body.get("format") != FORMAT or body.get("books") != books_key(rulebooks):
             return None
-        books = {a.sha256: a for a in rulebooks.versions}
         encoded: Encoded = {}
 
         def remember(obj: _T, raw: Any) -> _T:
@@ -579,28 +608,10 @@ def decode(
             return obj
 
         def outcome(raw: Any) -> Outcome:
-            data = SanctionIssued.model_validate(raw)
-            rule = registry.get(data.rule_id, data.rule_version)
-            if rule is None:
-                raise LookupError(data.rule_id)
-            return remember(
-                Outcome(
-                    sanction_id=data.sanction_id,
-                    employee_id=employee_id,
-                    kind=data.kind,
-                    rule=rule,
-                    rulebook=books[data.rulebook_sha256],
-                    caused_by=data.caused_by,
-                    issued_at=data.effective_at,
-                    basis=data.basis,
-                    amount=data.amount,
-                    expires_at=data.expires_at,
-                    due_at=data.due_at,
-                    depends_on=data.depends_on,
-                    attached_to=data.attached_to,
-                ),
-                raw,
-            )
+            found = outcome_of(SanctionIssued.model_validate(raw), employee_id, rulebooks, registry)
+            if found is None:
+                raise LookupError(raw.get("rule_id"))
+            return remember(found, raw)
 
         facts: list[Event] = []
         for raw in body["facts"]:

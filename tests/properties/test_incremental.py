@@ -286,3 +286,42 @@ def test_facts_of_an_employee_never_hired_derive_nothing_and_count_once_hired() 
         assert issued and min(i.effective_at for i in issued) >= instant("2026-07-04 00:00")
         logs.append(derived_log(ledger))
     assert logs[0] == logs[1]
+
+
+def test_payroll_closed_by_a_resumed_tick_is_what_a_full_derivation_closes() -> None:
+    """A tick crossing month ends closes payroll (PAY-01) from the resumed derivation: the
+    fines, compensation and bonuses issued before the state's instant are the recorded ones,
+    those after it derived again; wages (a raise mid-quarter, a lower one later) are read
+    from the stream. Fines larger than the cap carry over; every month closes as in full."""
+    from ledger.testing import make
+
+    facts: list[Event] = [hire("E1")]
+    for week in range(12):
+        day = instant("2026-07-02 10:00") + timedelta(days=7 * week)
+        facts.append(
+            make("conduct.violation", "E1", day, kind="discourtesy", description=f"w{week}")
+        )
+        facts.append(
+            make(
+                "conduct.property_damaged",
+                "E1",
+                day + timedelta(days=2),
+                amount=f"{900 + 150 * week}.00",
+                description="cash drawer",
+            )
+        )
+        if week % 3 == 1:
+            praised = day + timedelta(days=3)
+            facts.append(make("service.customer_praised", "E1", praised, channel="letter"))
+    facts.append(make("employee.wage_changed", "E1", "2026-08-03 09:00", monthly_wage="9500.00"))
+    facts.append(make("employee.wage_changed", "E1", "2026-09-07 09:00", monthly_wage="7000.00"))
+    facts.sort(key=lambda e: (e.occurred_at, e.event_id.int))
+    before = write.DERIVATIONS["resumed"]
+    resumed = feed(facts, 12, TICKS, incremental=True)
+    assert write.DERIVATIONS["resumed"] > before
+    full = feed(facts, 12, TICKS, incremental=False)
+    logs = derived_log(resumed), derived_log(full)
+    assert logs[0] == logs[1]
+    closed = [data for kind, _, data in logs[0]["E1"] if kind == "payroll.closed"]
+    assert [c["month"] for c in closed] == ["2026-07", "2026-08"]  # (the last tick: 09-30)
+    assert any(c["carried"] != "0.00" for c in closed)  # the cap bit: amounts carried over

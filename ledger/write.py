@@ -904,14 +904,28 @@ def _payroll_closings(
         )
         derived = derive(employee_id, observed, ledger.rulebooks(), horizon)
         facts = [f for f in observed if f.event_id not in derived.retracted]
+    return _closings(employee_id, facts, derived, closed, ledger.rulebooks(), horizon, closing_from)
+
+
+def _closings(
+    employee_id: str,
+    facts: list[Event],
+    derived: Derivation,
+    closed: list[PayrollClosed],
+    rulebooks: RulebookSet,
+    horizon: datetime,
+    closing_from: datetime,
+) -> list[Event]:
+    """The ``payroll.closed`` records of the months ending after ``closing_from``, by the
+    horizon."""
     months = payroll_months(
         employee_id,
         facts,
         derived,
         closed,
-        ledger.rulebooks(),
+        rulebooks,
         closed_through=closing_from,
-        through=month_of(horizon - timedelta(microseconds=1)),
+        through=month_of(horizon - _INSTANT),
     )
     return [
         derived_event(employee_id, m.to_closed(), Period.parse(m.month).last_instant)
@@ -969,20 +983,15 @@ def _payroll_resumed(
         settled.append(outcome)
     outcomes = (*settled, *(o for o in derived.outcomes if o.kind in _PAYABLE))
     wages = employed([r.event for r in recorded if not EVENT_TYPES[r.event.type].DERIVED])
-    months = payroll_months(
+    return _closings(
         employee_id,
         [f for f in wages if f.event_id not in derived.retracted],
         Derivation(employee_id, outcomes, (), (), derived.retracted, derived.upheld),
         [r.event.data for r in recorded if isinstance(r.event.data, PayrollClosed)],
         rulebooks,
-        closed_through=closing_from,
-        through=month_of(horizon - timedelta(microseconds=1)),
+        horizon,
+        closing_from,
     )
-    return [
-        derived_event(employee_id, m.to_closed(), Period.parse(m.month).last_instant)
-        for m in months
-        if not m.closed and Period.parse(m.month).end <= horizon
-    ]
 
 
 def _append_derived(ledger: Ledger, events: list[Event]) -> AppendReport:

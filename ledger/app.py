@@ -57,9 +57,10 @@ class Ledger:
     """Resume derivations from their stored states (docs/ARCHITECTURE.md, "Derivation
     state"); ``False`` derives every reconciled employee's whole history (the reference)."""
     states_kept: int = 2_048
-    """How many derivation states this ledger keeps decoded between writes (0: none). A
-    state read back is reused only when its stored text is the text kept with it, so a state
-    another process wrote is decoded again (docs/ARCHITECTURE.md, "Derivation state")."""
+    """How many derivation states this ledger keeps decoded between writes (0: none; a write
+    touching more employees keeps none). A state read back is reused only when its stored
+    text is the text kept with it, so a state another process wrote is decoded again
+    (docs/ARCHITECTURE.md, "Derivation state")."""
 
     def __init__(
         self,

@@ -21,7 +21,7 @@ import gc
 import shutil
 import tempfile
 import threading
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
@@ -474,8 +474,8 @@ def reconcile_all(
     ``progress`` is told ``(employees done, total)`` after each one."""
     count = 0
     batch: list[Event] = []
-    states = _States(ledger) if ledger.incremental else None
     chosen = sorted(employees - {LEDGER_STREAM})
+    states = _States(ledger, len(chosen)) if ledger.incremental else None
     for done, employee_id in enumerate(chosen, 1):
         batch += pending(ledger, employee_id, closing_from, fresh, states)
         if progress is not None:
@@ -504,7 +504,7 @@ def _reconcile_one(
         closing_from: the horizon before the current tick; payroll months ending after it
             (and by the horizon) are closed now. Default: the horizon (nothing to close).
     """
-    states = _States(ledger) if ledger.incremental else None
+    states = _States(ledger, 1) if ledger.incremental else None
     new = pending(ledger, employee_id, closing_from, fresh, states)
     if new:
         _append_derived(ledger, new)
@@ -518,11 +518,17 @@ class _States:
     the same transaction as the events they account for (docs/ARCHITECTURE.md,
     "Derivation state")."""
 
-    def __init__(self, ledger: Ledger) -> None:
+    def __init__(self, ledger: Ledger, employees: int) -> None:
         self.ledger = ledger
         self.rulebooks = ledger.rulebooks()
         self.changed: dict[str, DerivationState] = {}
-        self.kept = ledger._kept_states if ledger.states_kept > 0 else None
+        self.kept: OrderedDict[str, tuple[str, DerivationState]] | None = ledger._kept_states
+        if employees > ledger.states_kept:
+            # More employees than can be kept: each would be pushed out before its next
+            # write (least recently used first), so keeping any is memory for nothing; and
+            # the states kept so far are being rewritten.
+            self.kept.clear()
+            self.kept = None
 
     def load(self, employee_id: str) -> DerivationState | None:
         for _, _, value in self.ledger.store.projection_rows(incremental.PROJECTION, employee_id):

@@ -325,3 +325,21 @@ def test_payroll_closed_by_a_resumed_tick_is_what_a_full_derivation_closes() -> 
     closed = [data for kind, _, data in logs[0]["E1"] if kind == "payroll.closed"]
     assert [c["month"] for c in closed] == ["2026-07", "2026-08"]  # (the last tick: 09-30)
     assert any(c["carried"] != "0.00" for c in closed)  # the cap bit: amounts carried over
+
+
+def test_a_write_touching_more_employees_than_can_be_kept_keeps_none() -> None:
+    """States are kept only when a write's employees all fit: a larger one would push each
+    out before its next write (least recently used first), so it keeps none and lets go of
+    those kept before (they are being rewritten)."""
+    from ledger.testing import late
+
+    ledger = Ledger(MemoryStore(), clock=ManualClock(CLOCK_AT))
+    ledger.states_kept = 2
+    ledger.record([hire("E1"), hire("E2")])
+    ledger.record([late("E1", "2026-07-01 09:10", minutes=20), late("E2", "2026-07-01 09:10")])
+    assert sorted(ledger._kept_states) == ["E1", "E2"]
+    ledger.record([hire("E3"), late("E3", "2026-07-02 09:10"), late("E1", "2026-07-02 09:10")])
+    assert sorted(ledger._kept_states) == ["E1", "E3"]  # two employees: kept, E2 pushed out
+    three = [late(emp, "2026-07-03 09:10", minutes=15) for emp in ("E1", "E2", "E3")]
+    ledger.record(three)
+    assert not ledger._kept_states

@@ -67,7 +67,7 @@ from ledger.policies.framework import Outcome
 from ledger.policies.grades import GradeInputs, employment_quarters, grades_for, span_quarters
 from ledger.policies.hiring import employed
 from ledger.policies.incremental import DerivationState
-from ledger.policies.payroll import payroll_months
+from ledger.policies.payroll import PAYABLE, payroll_months
 from ledger.policies.reconcile import reconcile as reconcile_outcomes
 from ledger.policies.rulebook import AdoptedRulebook, RulebookSet
 from ledger.policies.status import SanctionState, fold_sanctions
@@ -950,7 +950,6 @@ _PAYROLL_READ = frozenset(
         "employee.wage_changed",
     }
 )
-_PAYABLE = frozenset({"fine", "compensation", "bonus"})
 _INSTANT = timedelta(microseconds=1)
 
 
@@ -981,13 +980,13 @@ def _payroll_resumed(
     settled = []
     for held in fold_sanctions(recorded).values():
         issued = held.issued
-        if held.voided or issued.kind not in _PAYABLE or issued.effective_at >= at:
+        if held.voided or issued.kind not in PAYABLE or issued.effective_at >= at:
             continue
         outcome = incremental.outcome_of(issued, employee_id, rulebooks)
         if outcome is None:
             return None
         settled.append(outcome)
-    outcomes = (*settled, *(o for o in derived.outcomes if o.kind in _PAYABLE))
+    outcomes = (*settled, *(o for o in derived.outcomes if o.kind in PAYABLE))
     wages = employed([r.event for r in recorded if not EVENT_TYPES[r.event.type].DERIVED])
     return _closings(
         employee_id,

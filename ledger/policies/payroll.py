@@ -32,9 +32,11 @@ from ledger.policies.grades import employment_span
 from ledger.policies.rulebook import RulebookSet
 from ledger.timeutil import Period, month_of
 
-__all__ = ["PayrollMonth", "payroll_months", "wage_at"]
+__all__ = ["PAYABLE", "PayrollMonth", "payroll_months", "wage_at"]
 
 _MONEY = ("fine", "compensation")
+PAYABLE = frozenset({*_MONEY, "bonus"})
+"""The outcome kinds a payroll month reads (deducted, or paid as a bonus)."""
 
 
 @dataclass(frozen=True, slots=True)

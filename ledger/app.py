@@ -23,13 +23,12 @@ from ledger.events import LEDGER_STREAM, CheckpointIssued, Event, RulebookAdopte
 from ledger.importer import Format
 from ledger.policies.engine import Derivation, derive
 from ledger.policies.hiring import employed, unhired_finding
-from ledger.policies.incremental import DerivationState
 from ledger.policies.rulebook import AdoptedRulebook, Rulebook, RulebookSet
 from ledger.policies.status import SanctionState, fold_sanctions
 from ledger.store import ChainReport, EventStore, MemoryStore, Recorded, open_store
 from ledger.store.base import recorded_of_row
 from ledger.timeutil import COMPANY_TZ, Period
-from ledger.write import ImportReport, RecordReport, TickReport
+from ledger.write import ImportReport, KeptState, RecordReport, TickReport
 
 __all__ = ["ImportReport", "Ledger", "RecordReport", "TickReport"]
 
@@ -61,6 +60,10 @@ class Ledger:
     touching more employees keeps none). A state read back is reused only when its stored
     text is the text kept with it, so a state another process wrote is decoded again
     (docs/ARCHITECTURE.md, "Derivation state")."""
+    states_every: int = 32
+    """A kept state is written once it accounts for this many events more than the stored
+    one (1: at every write). States decoded from the store or derived in full are always
+    written; resuming from an older stored state derives at most this many events again."""
 
     def __init__(
         self,
@@ -81,7 +84,7 @@ class Ledger:
             RulebookSet(),
             None,
         )
-        self._kept_states: OrderedDict[str, tuple[str, DerivationState]] = OrderedDict()
+        self._kept_states: OrderedDict[str, KeptState] = OrderedDict()
         if adopt_default and not getattr(store, "readonly", False) and not self.rulebooks():
             self.adopt(Rulebook.default_document(), source="default rulebook")
 

@@ -57,6 +57,7 @@ from ledger.events import (
 from ledger.importer import Format, Unknown, read_events
 from ledger.policies import incremental
 from ledger.policies.engine import (
+    DEFAULT_RULES,
     Derivation,
     Revocation,
     WalkState,
@@ -86,6 +87,7 @@ __all__ = [
     "PRELOAD",
     "RECONCILING",
     "ImportReport",
+    "KeptState",
     "RecordReport",
     "Stages",
     "TickReport",
@@ -315,8 +317,11 @@ def _import_seekable(
             present += len(result.already_present)
             touched.update(r.event.employee_id for r in result.appended)
             fresh.add(result.appended)
-        derived = reconcile_all(ledger, touched, fresh=fresh, progress=_stage(stages, RECONCILING))
-    return ImportReport(appended, present, lines, derived, _not_hired(ledger, unknown))
+        hired: set[str] = set()
+        derived = reconcile_all(
+            ledger, touched, fresh=fresh, progress=_stage(stages, RECONCILING), hired=hired
+        )
+    return ImportReport(appended, present, lines, derived, _not_hired(ledger, unknown, hired))
 
 
 def _against_log(ledger: Ledger, events: Sequence[Event]) -> dict[UUID, FieldProblem]:
@@ -341,14 +346,17 @@ def _against_log(ledger: Ledger, events: Sequence[Event]) -> dict[UUID, FieldPro
     return found
 
 
-def _not_hired(ledger: Ledger, unknown: Unknown) -> dict[str, tuple[tuple[int, ...], int]]:
-    """The employees of ``unknown`` the ledger has no hire for either."""
+def _not_hired(
+    ledger: Ledger, unknown: Unknown, known: set[str]
+) -> dict[str, tuple[tuple[int, ...], int]]:
+    """The employees of ``unknown`` the ledger has no hire for either (``known``: hired, as
+    their derivation states said)."""
     hired = frozenset({"employee.hired"})
     return {
         employee: found
         for employee, found in unknown.employees().items()
-        if next(iter(ledger.store.rows(employee_id=employee, types=hired, limit=1)), None)
-        is None
+        if employee not in known
+        and next(iter(ledger.store.rows(employee_id=employee, types=hired, limit=1)), None) is None
     }
 
 
@@ -467,11 +475,13 @@ def reconcile_all(
     closing_from: datetime | None = None,
     fresh: _FreshEvents | None = None,
     progress: Callable[[int, int], None] | None = None,
+    hired: set[str] | None = None,
 ) -> int:
     """Reconcile ``employees``, appending what they need in batches (not one append per
     employee: each append re-reads the chain head and the streams it touches), resuming
     each employee's derivation from its stored state where the new events allow.
-    ``progress`` is told ``(employees done, total)`` after each one."""
+    ``progress`` is told ``(employees done, total)`` after each one; ``hired`` gets the
+    employees whose resumed state holds a hire."""
     count = 0
     batch: list[Event] = []
     chosen = sorted(employees - {LEDGER_STREAM})
@@ -489,6 +499,8 @@ def reconcile_all(
         count += len(_append_derived(ledger, batch).appended)
     if states is not None:
         states.save()
+        if hired is not None:
+            hired.update(states.hired)
     return count
 
 
@@ -516,13 +528,27 @@ def _reconcile_one(
 class _States:
     """The derivation states of one reconciliation: read on demand, written at the end, in
     the same transaction as the events they account for (docs/ARCHITECTURE.md,
-    "Derivation state")."""
+    "Derivation state").
+
+    A ledger keeps the states it derived (``Ledger.states_kept``) with the stored text they
+    were resumed from. A kept state is reused while the stored row is still that text (no
+    other writer replaced it), and written only once it accounts for
+    ``Ledger.states_every`` events more than the stored one: states are caches, and resuming
+    from an older one reads and derives those events again. A state resumed from a decoded
+    row (a process that did not have it) or derived in full is always written. If the
+    transaction rolls back, every kept state is let go of (some account for events that
+    were never recorded)."""
 
     def __init__(self, ledger: Ledger, employees: int) -> None:
         self.ledger = ledger
-        self.rulebooks = ledger.rulebooks()
+        # One reading of the ledger stream for the whole reconciliation (it holds the write
+        # lock: the rulebooks and the horizon cannot change under it).
+        self.rulebooks, self.horizon = ledger._refreshed()
         self.changed: dict[str, DerivationState] = {}
-        self.kept: OrderedDict[str, tuple[str, DerivationState]] | None = ledger._kept_states
+        self.hired: set[str] = set()  # resumed from a state holding a hire
+        # employee -> (stored text, stored state's version, resumed from a kept state)
+        self.base: dict[str, tuple[str, int, bool]] = {}
+        self.kept: OrderedDict[str, KeptState] | None = ledger._kept_states
         if employees > ledger.states_kept:
             # More employees than can be kept: each would be pushed out before its next
             # write (least recently used first), so keeping any is memory for nothing; and
@@ -530,46 +556,85 @@ class _States:
             self.kept.clear()
             self.kept = None
 
-    def load(self, employee_id: str) -> DerivationState | None:
+    def load(self, employee_id: str, now: datetime | None = None) -> DerivationState | None:
+        """The employee's state (kept, or decoded from the stored row); with ``now``, a
+        stored row a derivation at ``now`` could not resume from is not decoded."""
         for _, _, value in self.ledger.store.projection_rows(incremental.PROJECTION, employee_id):
             kept = self.kept
             if kept is not None:
                 found = kept.get(employee_id)
-                if found is not None and found[0] == value:
-                    # The very text this ledger wrote (or read) with it: what decoding it
-                    # again would give, at no cost (docs/ARCHITECTURE.md, "Derivation state").
+                if found is not None and found.text == value:
+                    # Resumed from the very text this ledger wrote or read (no other writer
+                    # has replaced it): the kept state is what decoding that text and
+                    # deriving the events since would give (docs/ARCHITECTURE.md,
+                    # "Derivation state").
                     kept.move_to_end(employee_id)
-                    return found[1]
-            state = incremental.decode(value, employee_id, self.rulebooks)
+                    self.base[employee_id] = (value, found.stored, True)
+                    return found.state
+            state = incremental.decode(value, employee_id, self.rulebooks, DEFAULT_RULES, now)
             if state is not None:
-                self._keep(employee_id, value, state)
+                self.base[employee_id] = (value, state.version, False)
+                self._keep(employee_id, KeptState(value, state.version, state))
             return state
         return None
 
-    def _keep(self, employee_id: str, text: str, state: DerivationState) -> None:
+    def _keep(self, employee_id: str, kept_state: KeptState) -> None:
         kept = self.kept
         if kept is None:
             return
-        kept[employee_id] = (text, state)
+        kept[employee_id] = kept_state
         kept.move_to_end(employee_id)
         while len(kept) > self.ledger.states_kept:
             kept.popitem(last=False)
 
-    def put(self, employee_id: str, state: DerivationState) -> None:
+    def put(self, employee_id: str, *, state: DerivationState, resumed: bool) -> None:
+        """The employee's new state; ``resumed``: from a loaded one (else derived in full)."""
         self.changed[employee_id] = state
+        if not resumed:
+            self.base.pop(employee_id, None)
+
+    def _deferred(self, employee_id: str, state: DerivationState) -> tuple[str, int] | None:
+        """The stored text and version a state not written now resumes from, or ``None``
+        when it is to be written."""
+        base = self.base.get(employee_id)
+        if self.kept is None or base is None or not base[2]:
+            return None  # not kept, derived in full, or resumed from a decoded row
+        if state.version - base[1] >= self.ledger.states_every:
+            return None
+        return base[0], base[1]
 
     def save(self) -> None:
         if not self.changed or self.ledger.store.readonly:
             return
-        rows = [
-            (employee_id, employee_id, incremental.encode(state))
-            for employee_id, state in self.changed.items()
-        ]
         store = self.ledger.store
-        store.projection_replace(incremental.PROJECTION, list(self.changed), rows, store.head())
-        for (employee_id, _, text), state in zip(rows, self.changed.values(), strict=True):
-            self._keep(employee_id, text, state)
+        if self.kept is not None:
+            store.on_rollback(self.kept.clear)
+        due: list[tuple[str, DerivationState]] = []
+        for employee_id, state in self.changed.items():
+            deferred = self._deferred(employee_id, state)
+            if deferred is None:
+                due.append((employee_id, state))
+            else:  # kept with the stored text it resumes from; written later
+                self._keep(employee_id, KeptState(deferred[0], deferred[1], state))
+        if due:
+            rows = [(e, e, incremental.encode(state)) for e, state in due]
+            store.projection_replace(
+                incremental.PROJECTION, [e for e, _ in due], rows, store.head()
+            )
+            for (employee_id, _, text), (_, state) in zip(rows, due, strict=True):
+                self.base[employee_id] = (text, state.version, True)
+                self._keep(employee_id, KeptState(text, state.version, state))
         self.changed.clear()
+
+
+@dataclass(frozen=True, slots=True)
+class KeptState:
+    """A derivation state this ledger holds: the stored row's text it was resumed from (or
+    written as), that stored state's version, and the state itself (maybe newer)."""
+
+    text: str
+    stored: int
+    state: DerivationState
 
 
 def pending(
@@ -585,7 +650,7 @@ def pending(
     events recorded since allow it, and the new state is kept; otherwise (and always
     without ``states``, as ``verify`` calls it) the whole history is derived.
     """
-    horizon = ledger.horizon()
+    horizon = ledger.horizon() if states is None else states.horizon
     # Payroll months ending after closing_from, by the horizon, close now (then derive in full).
     closing = (
         horizon is not None and closing_from is not None and month_of(horizon).start > closing_from
@@ -596,6 +661,7 @@ def pending(
         )
         if resumed is not None:
             DERIVATIONS["resumed"] += 1
+            states.hired.add(employee_id)  # (only a state holding a hire resumes)
             return resumed
     DERIVATIONS["full"] += 1
     recorded = fresh.stream(ledger.store, employee_id) if fresh else None
@@ -626,7 +692,7 @@ def _pending_full(
 ) -> tuple[list[Event], Derivation, dict[UUID, SanctionState]]:
     """:func:`pending` deriving the whole history (``recorded`` is the whole stream)."""
     events = employed([r.event for r in recorded])
-    rulebooks = ledger.rulebooks()
+    rulebooks = ledger.rulebooks() if states is None else states.rulebooks
     now_d = horizon or DAWN
     pause = _pause_at(events, horizon) if states is not None else None
     derived, walk, counted = derive_resumable(
@@ -664,7 +730,8 @@ def _pending_full(
         version = (recorded[-1].version if recorded else 0) + len(new)
         states.put(
             employee_id,
-            _state(
+            resumed=False,
+            state=_state(
                 walk,
                 version=version,
                 now=now_d,
@@ -756,9 +823,9 @@ def _pending_resumed(
     """:func:`pending` from the stored state, or ``None`` when it cannot resume.
 
     ``closing_from``: payroll months ending after it, by the horizon, close now (PAY-01)."""
-    state = states.load(employee_id)
-    rulebooks = states.rulebooks
     now_d = horizon or DAWN
+    state = states.load(employee_id, now_d)
+    rulebooks = states.rulebooks
     if state is None or not state.hired or not incremental.plan(state, (), rulebooks, now_d):
         return None  # (an employee not hired yet derives nothing: in full, cheaply)
     store = ledger.store
@@ -811,7 +878,8 @@ def _pending_resumed(
     last = new_recorded[-1].version if new_recorded else state.version
     states.put(
         employee_id,
-        _state(
+        resumed=True,
+        state=_state(
             walk,
             version=last + len(new),
             now=now_d,

@@ -230,6 +230,11 @@ class Context:
             return found
         return tuple(f for f in found if f.occurred_at >= since)
 
+    def nothing_new(self, *types: str) -> bool:
+        """Resumed, and no fact of ``types`` from ``since`` on: a counter over those facts
+        whose consequences fall at a counted fact has nothing wanted to issue."""
+        return self.since is not None and not self.current(*types)
+
     def rulebook_at(self, moment: datetime) -> Rulebook | None:
         """The rulebook binding facts at ``moment`` (``None`` before any is published)."""
         adopted = self.rulebooks.in_force(moment)

@@ -376,7 +376,7 @@ def plan(
     """
     if state is None or state.books != books_key(rulebooks):
         return False
-    if now != state.now and not (state.at <= state.now <= now):
+    if not _judged_alike(state.at, state.now, now):
         return False
     at = state.at
     for event in new:
@@ -408,6 +408,13 @@ def plan(
             if held is None or held.issued.effective_at < at:
                 return False
     return True
+
+
+def _judged_alike(at: datetime, then: datetime, now: datetime) -> bool:
+    """Whether deadlines judged up to ``then`` by a derivation paused at ``at`` are judged
+    alike up to ``now``: the same instant, or ``then`` no earlier than ``at`` and ``now`` no
+    earlier than ``then`` (a deadline before ``at`` left unjudged would be missed)."""
+    return now == then or at <= then <= now
 
 
 def new_span(
@@ -594,13 +601,20 @@ def decode(
     employee_id: str,
     rulebooks: RulebookSet,
     registry: RuleRegistry = DEFAULT_RULES,
+    now: datetime | None = None,
 ) -> DerivationState | None:
     """A state read back, or ``None`` when it is of another format or names a rule or
-    rulebook this ledger does not have (the caller then derives in full)."""
+    rulebook this ledger does not have (the caller then derives in full); with ``now``,
+    ``None`` too when a derivation at ``now`` could not resume from it (:func:`plan`'s
+    first test), found before anything else is decoded."""
     try:
         body = orjson.loads(text)
         if body.get("format") != FORMAT or body.get("books") != books_key(rulebooks):
             return None
+        if now is not None:
+            at, then = _at(body["at"]), _at(body["now"])
+            if at is None or then is None or not _judged_alike(at, then, now):
+                return None
         encoded: Encoded = {}
 
         def remember(obj: _T, raw: Any) -> _T:

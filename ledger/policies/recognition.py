@@ -47,6 +47,8 @@ TRN_01 = RuleInfo("TRN-01", 1, "Qualification before serving (考核合格后方
 
 def praise(ctx: Context) -> Iterator[Draft | Finding]:
     """REC-01: the Nth praise of a calendar quarter earns a commendation and a bonus, once."""
+    if ctx.nothing_new("service.customer_praised"):
+        return  # (each is issued at a praise: none is new)
     by_quarter: dict[str, list[object]] = {}
     for fact in ctx.of("service.customer_praised"):
         book = ctx.rulebook_at(fact.occurred_at)

@@ -310,6 +310,8 @@ def service_lapses(ctx: Context) -> Iterator[Draft | Finding]:
 
 def inspections(ctx: Context) -> Iterator[Draft | Finding]:
     """SVC-06: a failed inspection; the 2nd and later in a calendar quarter weigh more."""
+    if ctx.nothing_new("service.inspected"):
+        return  # (each is issued at an inspection: none is new)
     failures: dict[str, int] = {}
     for fact in ctx.of("service.inspected"):
         book = _book(ctx, fact)

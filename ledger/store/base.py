@@ -430,6 +430,30 @@ class EventStore(ABC):
         visible to other connections or processes)."""
         return bool(getattr(getattr(self, "_local", None), "depth", 0))
 
+    def on_rollback(self, action: Callable[[], None]) -> None:
+        """Call ``action`` if the write transaction this thread is in rolls back: a cache of
+        what the transaction derived lets go of it (docs/ARCHITECTURE.md, "Derivation
+        state"). Outside a transaction, nothing is registered."""
+        local = getattr(self, "_local", None)
+        if not getattr(local, "depth", 0):
+            return
+        actions: list[Callable[[], None]] | None = getattr(local, "on_rollback", None)
+        if actions is None:
+            local.on_rollback = actions = []  # type: ignore[union-attr]
+        actions.append(action)
+
+    def _ended(self, committed: bool) -> None:
+        """The outermost transaction of this thread committed or rolled back (backends using
+        ``self._local`` call this): run the rollback actions, or drop them."""
+        local = getattr(self, "_local", None)
+        actions: list[Callable[[], None]] | None = getattr(local, "on_rollback", None)
+        if actions is None:
+            return
+        local.on_rollback = None  # type: ignore[union-attr]
+        if not committed:
+            for action in reversed(actions):
+                action()
+
     @abstractmethod
     def _existing(self, event_ids: Sequence[UUID]) -> dict[UUID, Row]:
         """Stored rows for those ids that exist."""

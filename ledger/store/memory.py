@@ -80,6 +80,10 @@ class MemoryStore(EventStore):
         finally:
             self._lock.release()
 
+    def on_rollback(self, action: Callable[[], None]) -> None:
+        if self.in_transaction():
+            self._journal(action)
+
     def _existing(self, event_ids: Sequence[UUID]) -> dict[UUID, Row]:
         with self._lock:
             return {i: self._log[self._by_id[i]] for i in event_ids if i in self._by_id}

@@ -393,9 +393,11 @@ class PostgresStore(SQLBackend, EventStore):
             self._rollback(conn)
             raise
         local.depth = 1
+        committed = False
         try:
             yield
             conn.execute("COMMIT")
+            committed = True
         except psycopg.Error as exc:
             self._rollback(conn)
             raise StorageError(f"{self.name}: write failed, nothing written: {exc}") from exc
@@ -404,6 +406,7 @@ class PostgresStore(SQLBackend, EventStore):
             raise
         finally:
             local.depth = 0
+            self._ended(committed)
 
     def _lock_writer(self, conn: Connection) -> None:
         """Take the ledger's write lock for this transaction, waiting up to the limit."""

@@ -379,9 +379,11 @@ class SQLiteStore(SQLBackend, EventStore):
             conn = self._connection()
             self._begin(conn, started, waited)
             local.depth = 1
+            committed = False
             try:
                 yield
                 conn.execute("COMMIT")
+                committed = True
             except sqlite3.Error as exc:
                 self._rollback(conn)
                 raise StorageError(f"{self.path}: write failed, nothing written: {exc}") from exc
@@ -390,6 +392,7 @@ class SQLiteStore(SQLBackend, EventStore):
                 raise
             finally:
                 local.depth = 0
+                self._ended(committed)
         finally:
             self._writer.release()
 

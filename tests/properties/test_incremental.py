@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
+from itertools import pairwise
 from typing import Any
 from uuid import UUID
 
@@ -56,18 +57,33 @@ def feed(
     *,
     incremental: bool,
     kept: bool = True,
+    every: int = Ledger.states_every,
+    restart: int = 0,
 ) -> Ledger:
     """Record ``facts`` in ``batches`` consecutive batches, ticking before each batch whose
     first fact lies after a tick time. ``kept=False``: every derivation state is decoded
-    from its stored text (as another process would), none reused from the last write."""
-    ledger = Ledger(MemoryStore(), clock=ManualClock(CLOCK_AT))
-    ledger.incremental = incremental
-    if not kept:
-        ledger.states_kept = 0
+    from its stored text (as another process would), none reused from the last write.
+    ``every``: a kept state is written once it accounts for that many events more than the
+    stored one. ``restart``: every that many batches, another ``Ledger`` on the same store
+    takes over (a new process: what the last one kept but did not write is gone)."""
+    store = MemoryStore()
+    clock = ManualClock(CLOCK_AT)
+
+    def opened() -> Ledger:
+        ledger = Ledger(store, clock=clock)
+        ledger.incremental = incremental
+        ledger.states_every = every
+        if not kept:
+            ledger.states_kept = 0
+        return ledger
+
+    ledger = opened()
     size = max(1, -(-len(facts) // max(1, batches)))
     pending_ticks = list(ticks)
     recorder = WhenResolvable(ledger)  # an appeal waits for its consequence to be recorded
-    for start in range(0, len(facts), size):
+    for number, start in enumerate(range(0, len(facts), size)):
+        if restart and number and number % restart == 0:
+            ledger = recorder.ledger = opened()
         chunk = facts[start : start + size]
         while pending_ticks and chunk and chunk[0].occurred_at > pending_ticks[0]:
             ledger.tick(pending_ticks.pop(0))
@@ -142,12 +158,22 @@ def histories(draw: Any) -> list[Event]:
     st.lists(st.integers(0, 500), max_size=3),
     st.lists(st.sampled_from(TICKS), max_size=8, unique=True).map(sorted),
     st.booleans(),
+    st.sampled_from([1, 3, Ledger.states_every]),
+    st.integers(0, 4),
 )
 def test_resumed_derivation_records_what_full_derivation_records(
-    history: list[Event], batches: int, late: list[int], ticks: list[datetime], kept: bool
+    history: list[Event],
+    batches: int,
+    late: list[int],
+    ticks: list[datetime],
+    kept: bool,
+    every: int,
+    restart: int,
 ) -> None:
     facts = daily_order(history, late)
-    resumed = feed(facts, batches, ticks, incremental=True, kept=kept)
+    resumed = feed(
+        facts, batches, ticks, incremental=True, kept=kept, every=every, restart=restart
+    )
     full = feed(facts, batches, ticks, incremental=False)
     assert derived_log(resumed) == derived_log(full)
     assert resumed.verify_chain().ok
@@ -221,7 +247,7 @@ def test_two_ledgers_writing_in_turn_never_reuse_a_state_the_other_replaced(
         kept = writers[0]._kept_states.get("E1")
         assert kept is not None
         stored = [v for _, _, v in store.projection_rows("derivation", "E1")]
-        assert stored == [kept[0]] or i % 2 == 1
+        assert stored == [kept.text] or i % 2 == 1
     assert write.DERIVATIONS["resumed"] - before == len(facts)
     reference = Ledger(MemoryStore(), clock=ManualClock(CLOCK_AT))
     reference.incremental = False
@@ -343,3 +369,73 @@ def test_a_write_touching_more_employees_than_can_be_kept_keeps_none() -> None:
     three = [late(emp, "2026-07-03 09:10", minutes=15) for emp in ("E1", "E2", "E3")]
     ledger.record(three)
     assert not ledger._kept_states
+
+
+def test_a_kept_state_is_written_once_it_accounts_for_states_every_events_more() -> None:
+    """A long-running writer keeps its states and writes one only every ``states_every``
+    events (docs/ARCHITECTURE.md, "Derivation state"); another ledger on the store (a new
+    process) resumes from the older stored state, derives the events since, and records
+    what a full derivation records."""
+    from ledger.testing import late
+
+    days = [instant("2026-07-01 09:10") + timedelta(days=d) for d in range(30)]
+    facts = [late("E1", at=d, minutes=20 + 7 * i % 50) for i, d in enumerate(days)]
+    store = MemoryStore()
+    first = Ledger(store, clock=ManualClock(CLOCK_AT))
+    first.states_every = 8
+    first.record(hire("E1"))
+    stored_versions, kept_versions = [], []
+    for one in facts[:19]:
+        first.record([one])
+        (text,) = [v for _, _, v in store.projection_rows("derivation", "E1")]
+        stored_versions.append(write.incremental.decode(text, "E1", first.rulebooks()).version)
+        kept = first._kept_states["E1"]
+        assert kept.state.version == len(list(store.read(employee_id="E1")))
+        assert kept.stored == stored_versions[-1] <= kept.state.version
+        kept_versions.append(kept.state.version)
+    written = sorted(set(stored_versions))
+    assert len(written) < len(facts[:19]) // 2  # not at every write
+    assert all(b - a >= 8 for a, b in pairwise(written))
+    assert stored_versions[-1] < kept_versions[-1]  # the new process starts from an older one
+    second = Ledger(store, clock=ManualClock(CLOCK_AT))  # a new process: nothing kept
+    before = write.DERIVATIONS["resumed"]
+    for one in facts[19:]:
+        second.record([one])
+    assert write.DERIVATIONS["resumed"] - before == len(facts[19:])
+    assert derived_log(second) == one_by_one_in_full(facts)
+
+
+def test_a_rolled_back_write_lets_go_of_the_states_it_kept() -> None:
+    """A state kept but not written accounts for the events of its transaction; when that
+    transaction rolls back, the ledger lets go of its kept states, and what it records next
+    is what a ledger that never saw the rolled-back facts records."""
+    from ledger.testing import late
+
+    days = [instant("2026-07-01 09:10") + timedelta(days=d) for d in range(12)]
+    facts = [late("E1", at=d, minutes=25 + 9 * i % 40) for i, d in enumerate(days)]
+    ledger = Ledger(MemoryStore(), clock=ManualClock(CLOCK_AT))
+    ledger.record(hire("E1"))
+    for i, one in enumerate(facts):
+        if i % 3 == 1:
+            with pytest.raises(RuntimeError), ledger.store.transaction():
+                ledger.record([one])
+                assert ledger._kept_states["E1"].stored < ledger._kept_states["E1"].state.version
+                raise RuntimeError("the caller's transaction fails after the record")
+            assert not ledger._kept_states
+            continue
+        ledger.record([one])
+    recorded = [one for i, one in enumerate(facts) if i % 3 != 1]
+    assert derived_log(ledger) == one_by_one_in_full(recorded)
+
+
+def one_by_one_in_full(facts: Sequence[Event]) -> dict[str, list[tuple[Any, ...]]]:
+    """The derived log of E1 hired, then ``facts`` recorded one at a time, each derived in
+    full (the reference); it must hold a sanction, or the comparison proves little."""
+    reference = Ledger(MemoryStore(), clock=ManualClock(CLOCK_AT))
+    reference.incremental = False
+    reference.record(hire("E1"))
+    for one in facts:
+        reference.record([one])
+    log = derived_log(reference)
+    assert any(kind == "sanction.issued" for kind, _, _ in log["E1"])
+    return log

@@ -39,6 +39,7 @@ from ledger.errors import (
     FieldProblem,
     ImportRejected,
     RulebookError,
+    StorageError,
     UsageError,
     ValidationFailed,
 )
@@ -476,24 +477,29 @@ def reconcile_all(
     fresh: _FreshEvents | None = None,
     progress: Callable[[int, int], None] | None = None,
     hired: set[str] | None = None,
+    parallel: bool = False,
 ) -> int:
     """Reconcile ``employees``, appending what they need in batches (not one append per
     employee: each append re-reads the chain head and the streams it touches), resuming
     each employee's derivation from its stored state where the new events allow.
     ``progress`` is told ``(employees done, total)`` after each one; ``hired`` gets the
-    employees whose resumed state holds a hire."""
+    employees whose resumed state holds a hire. ``parallel``: every event the derivations
+    read is committed (a tick), so they may run in worker processes (:func:`_derivations`).
+    """
     count = 0
     batch: list[Event] = []
     chosen = sorted(employees - {LEDGER_STREAM})
     states = _States(ledger, len(chosen)) if ledger.incremental else None
-    for done, employee_id in enumerate(chosen, 1):
-        batch += pending(ledger, employee_id, closing_from, fresh, states)
+    for done, new in enumerate(
+        _derivations(ledger, chosen, closing_from, fresh, states, parallel), 1
+    ):
+        batch += new
         if progress is not None:
             progress(done, len(chosen))
         if len(batch) >= _DERIVED_BATCH:
             count += len(_append_derived(ledger, batch).appended)
             batch = []
-        if states is not None and len(states.changed) >= _STATES_BATCH:
+        if states is not None and len(states.changed) + len(states.encoded_rows) >= _STATES_BATCH:
             states.save()  # in the same transaction; bounds memory on a large import
     if batch:
         count += len(_append_derived(ledger, batch).appended)
@@ -502,6 +508,72 @@ def reconcile_all(
         if hired is not None:
             hired.update(states.hired)
     return count
+
+
+PARALLEL_TICK_FROM = 1_000
+"""Employees from which a tick derives in worker processes (when the store is a file or a
+PostgreSQL database): starting them costs about a second."""
+
+
+@dataclass(frozen=True, slots=True)
+class _InWorker:
+    """What a worker deriving for a tick is told: the horizon (its ``ledger.ticked`` is not
+    committed yet), where payroll closes from, and the rulebook set it must find."""
+
+    horizon: datetime | None
+    closing_from: datetime | None
+    books: str
+
+
+def _derivations(
+    ledger: Ledger,
+    chosen: list[str],
+    closing_from: datetime | None,
+    fresh: _FreshEvents | None,
+    states: _States | None,
+    parallel: bool,
+) -> Iterator[list[Event]]:
+    """What reconciliation records for each employee of ``chosen``, in that order.
+
+    With ``parallel`` (a tick: nothing the derivations read is uncommitted but the tick's
+    own ``ledger.ticked``, whose horizon is passed on), many employees on a shared store
+    are derived in worker processes (``ledger.audit.pool``): each opens the store
+    read-only, resumes or derives in full as this process would, and sends back the events
+    and the encoded state; this process appends and writes them in its transaction, as
+    they come, in order (docs/ARCHITECTURE.md, "Derivation state")."""
+    if parallel and states is not None and len(chosen) >= PARALLEL_TICK_FROM:
+        from ledger.audit.pool import EmployeePool
+
+        params = _InWorker(states.horizon, closing_from, incremental.books_key(states.rulebooks))
+        with EmployeePool(
+            ledger, chosen, _pending_in_worker, params, parallel_from=PARALLEL_TICK_FROM
+        ) as pool:
+            if pool.parallel:
+                for employee_id, (made, text) in zip(chosen, pool.stream(), strict=True):
+                    if text is not None:
+                        states.put_encoded(employee_id, text)
+                    yield [derived_event(employee_id, data, at) for data, at in made]
+                return
+    for employee_id in chosen:
+        yield pending(ledger, employee_id, closing_from, fresh, states)
+
+
+def _pending_in_worker(
+    ledger: Ledger, employee_id: str, params: _InWorker
+) -> tuple[list[tuple[EventData, datetime]], str | None]:
+    """In a worker process: :func:`pending` for one employee of a tick (each derived event's
+    data and time: an event's class is built at import, so it does not pickle), with the
+    state it leaves encoded (``None`` when none)."""
+    states = _States(ledger, ledger.states_kept + 1)  # (a worker keeps none)
+    if incremental.books_key(states.rulebooks) != params.books:
+        raise StorageError(
+            "a worker read another rulebook set than the tick's: the ledger changed under it"
+        )
+    states.horizon = params.horizon
+    new = pending(ledger, employee_id, params.closing_from, None, states)
+    state = states.changed.get(employee_id)
+    made = [(e.data, e.occurred_at) for e in new]
+    return made, None if state is None else incremental.encode(state)
 
 
 def _reconcile_one(
@@ -546,6 +618,7 @@ class _States:
         self.rulebooks, self.horizon = ledger._refreshed()
         self.changed: dict[str, DerivationState] = {}
         self.hired: set[str] = set()  # resumed from a state holding a hire
+        self.encoded_rows: dict[str, str] = {}  # states encoded by worker processes
         # employee -> (stored text, stored state's version, resumed from a kept state)
         self.base: dict[str, tuple[str, int, bool]] = {}
         self.kept: OrderedDict[str, KeptState] | None = ledger._kept_states
@@ -587,6 +660,10 @@ class _States:
         while len(kept) > self.ledger.states_kept:
             kept.popitem(last=False)
 
+    def put_encoded(self, employee_id: str, text: str) -> None:
+        """A state encoded elsewhere (a worker process), written as it is; nothing kept."""
+        self.encoded_rows[employee_id] = text
+
     def put(self, employee_id: str, *, state: DerivationState, resumed: bool) -> None:
         """The employee's new state; ``resumed``: from a loaded one (else derived in full)."""
         self.changed[employee_id] = state
@@ -604,9 +681,15 @@ class _States:
         return base[0], base[1]
 
     def save(self) -> None:
-        if not self.changed or self.ledger.store.readonly:
-            return
         store = self.ledger.store
+        if self.encoded_rows and not store.readonly:
+            rows = [(e, e, text) for e, text in self.encoded_rows.items()]
+            store.projection_replace(
+                incremental.PROJECTION, list(self.encoded_rows), rows, store.head()
+            )
+            self.encoded_rows.clear()
+        if not self.changed or store.readonly:
+            return
         if self.kept is not None:
             store.on_rollback(self.kept.clear)
         due: list[tuple[str, DerivationState]] = []
@@ -1093,6 +1176,9 @@ def tick(ledger: Ledger, now: datetime | None = None, stages: Stages | None = No
         raise UsageError(
             f"--now {when.isoformat()} is in the future of the ledger's clock ({clock.isoformat()})"
         )
+    # Only the tick's own transaction holds what other processes cannot see yet (its
+    # ledger.ticked): then its derivations may run in worker processes.
+    outermost = not ledger.store.in_transaction()
     with _bulk(), ledger.store.transaction():
         previous = ledger.horizon()  # under the write lock: concurrent ticks add one
         if previous is None or when > previous:
@@ -1107,7 +1193,11 @@ def tick(ledger: Ledger, now: datetime | None = None, stages: Stages | None = No
         else:
             due = _deadlines_between(ledger, previous, horizon)
         derived = reconcile_all(
-            ledger, due, closing_from=previous or DAWN, progress=_stage(stages, RECONCILING)
+            ledger,
+            due,
+            closing_from=previous or DAWN,
+            progress=_stage(stages, RECONCILING),
+            parallel=outermost,
         )
     return TickReport(horizon, len(due), derived)
 

@@ -1,4 +1,5 @@
-"""Per-employee audit work spread over processes, each reading the database itself.
+"""Per-employee work spread over processes, each reading the database itself: audits,
+projections, and a large tick's derivations (``ledger.write``).
 
 Employees partition cleanly: what is derived for one employee depends on that employee's
 stream and the ``_ledger`` stream only. So work that looks at every employee (``verify``,

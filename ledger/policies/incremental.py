@@ -556,7 +556,7 @@ def encode(state: DerivationState) -> str:
         "held": held,
         "span": [_iso(state.span[0]), _iso(state.span[1])] if state.span else None,
         "hired": state.hired,
-        "closed": {k: sorted(v) for k, v in state.closed.items()},
+        "closed": {k: sorted(v) for k, v in sorted(state.closed.items())},
         "carried": {
             rule: [t.row(value) for t, value in items] for rule, items in state.carried.items()
         },

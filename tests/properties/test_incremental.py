@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from itertools import pairwise
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -439,3 +440,38 @@ def one_by_one_in_full(facts: Sequence[Event]) -> dict[str, list[tuple[Any, ...]
     log = derived_log(reference)
     assert any(kind == "sanction.issued" for kind, _, _ in log["E1"])
     return log
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_a_tick_on_worker_processes_records_what_one_process_records(
+    backend: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> None:
+    """A tick over many employees of a file (or a PostgreSQL database) derives them in
+    worker processes (``write._derivations``): the events it records and the states it
+    stores are exactly those of the same ticks in one process (on a SQLite file), for a
+    first tick after a bulk import (everyone in full), month ends (payroll) and a deadline
+    tick (some employees, resumed)."""
+    from ledger.audit.pool import available_cpus
+    from ledger.demo import generate
+
+    facts = list(generate(employees=12))
+    ticks = [instant(t) for t in ("2026-08-01 00:00", "2026-08-20 00:00", "2026-10-01 00:00")]
+    where = {10**9: str(tmp_path / "one.db"), 1: str(tmp_path / "workers.db")}
+    if backend == "postgresql":
+        where[1] = request.getfixturevalue("pg_url")
+    logs, states = [], []
+    for parallel_from in (10**9, 1):
+        monkeypatch.setattr(write, "PARALLEL_TICK_FROM", parallel_from)
+        with Ledger.open(where[parallel_from], clock=ManualClock(CLOCK_AT)) as ledger:
+            ledger.states_kept = 0  # every state written, to compare the rows
+            ledger.record(facts)
+            for moment in ticks:
+                before = write.DERIVATIONS.total()
+                ledger.tick(moment)
+                here = write.DERIVATIONS.total() - before  # (workers count their own)
+                assert here == 0 if parallel_from == 1 and available_cpus() > 1 else here > 0
+            logs.append(derived_log(ledger))
+            states.append(list(ledger.store.projection_rows("derivation")))
+    assert logs[0] == logs[1]
+    assert states[0] == states[1]
+    assert sum(kind == "payroll.closed" for log in logs[0].values() for kind, _, _ in log) > 12

@@ -511,8 +511,8 @@ def reconcile_all(
 
 
 PARALLEL_TICK_FROM = 1_000
-"""Employees from which a tick derives in worker processes (when the store is a file or a
-PostgreSQL database): starting them costs about a second."""
+"""Due employees without a kept state from which a tick derives in worker processes (when
+the store is a file or a PostgreSQL database): starting them costs about a second."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -541,8 +541,16 @@ def _derivations(
     read-only, resumes or derives in full as this process would, and sends back the events
     and the encoded state; this process appends and writes them in its transaction, as
     they come, in order (docs/ARCHITECTURE.md, "Derivation state")."""
-    if parallel and states is not None and len(chosen) >= PARALLEL_TICK_FROM:
+    kept = states.kept if states is not None else None
+    cold = len(chosen) if kept is None else sum(1 for e in chosen if e not in kept)
+    if parallel and states is not None and cold >= PARALLEL_TICK_FROM:
+        # (Employees whose states this process keeps resume here at no cost: only many
+        # without one, as in a first tick after a bulk import, are worth the workers.)
         from ledger.audit.pool import EmployeePool
+
+        if kept is not None:
+            for employee_id in chosen:
+                kept.pop(employee_id, None)  # the workers write newer states
 
         params = _InWorker(states.horizon, closing_from, incremental.books_key(states.rulebooks))
         with EmployeePool(

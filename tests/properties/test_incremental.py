@@ -475,3 +475,11 @@ def test_a_tick_on_worker_processes_records_what_one_process_records(
     assert logs[0] == logs[1]
     assert states[0] == states[1]
     assert sum(kind == "payroll.closed" for log in logs[0].values() for kind, _, _ in log) > 12
+    # Employees whose states this process keeps resume here: no workers for them.
+    with Ledger.open(tmp_path / "kept.db", clock=ManualClock(CLOCK_AT)) as ledger:
+        ledger.record(facts)
+        ledger.tick(ticks[0])  # (derived in full here: the states' now lies before their at)
+        before = write.DERIVATIONS.total()
+        ledger.tick(ticks[1])
+        assert write.DERIVATIONS.total() > before
+        assert derived_log(ledger) != {}

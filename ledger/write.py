@@ -653,7 +653,7 @@ class _States:
                     self.base[employee_id] = (value, found.stored, True)
                     return found.state
             state = incremental.decode(value, employee_id, self.rulebooks, DEFAULT_RULES, now)
-            if state is not None:
+            if state is not None and self.kept is not None:
                 self.base[employee_id] = (value, state.version, False)
                 self._keep(employee_id, KeptState(value, state.version, state))
             return state
@@ -712,9 +712,10 @@ class _States:
             store.projection_replace(
                 incremental.PROJECTION, [e for e, _ in due], rows, store.head()
             )
-            for (employee_id, _, text), (_, state) in zip(rows, due, strict=True):
-                self.base[employee_id] = (text, state.version, True)
-                self._keep(employee_id, KeptState(text, state.version, state))
+            if self.kept is not None:  # (a bulk write keeps nothing: not even the texts)
+                for (employee_id, _, text), (_, state) in zip(rows, due, strict=True):
+                    self.base[employee_id] = (text, state.version, True)
+                    self._keep(employee_id, KeptState(text, state.version, state))
         self.changed.clear()
 
 

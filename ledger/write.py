@@ -490,6 +490,8 @@ def reconcile_all(
     batch: list[Event] = []
     chosen = sorted(employees - {LEDGER_STREAM})
     states = _States(ledger, len(chosen)) if ledger.incremental else None
+    if states is not None:
+        states.read_versions(chosen)
     for done, new in enumerate(
         _derivations(ledger, chosen, closing_from, fresh, states, parallel), 1
     ):
@@ -612,7 +614,8 @@ class _States:
 
     A ledger keeps the states it derived (``Ledger.states_kept``) with the stored text they
     were resumed from. A kept state is reused while the stored row is still that text (no
-    other writer replaced it), and written only once it accounts for
+    other writer replaced it) and the stream reaches the state's version (a restored
+    database, say, does not), and written only once it accounts for
     ``Ledger.states_every`` events more than the stored one: states are caches, and resuming
     from an older one reads and derives those events again. A state resumed from a decoded
     row (a process that did not have it) or derived in full is always written. If the
@@ -627,6 +630,7 @@ class _States:
         self.changed: dict[str, DerivationState] = {}
         self.hired: set[str] = set()  # resumed from a state holding a hire
         self.encoded_rows: dict[str, str] = {}  # states encoded by worker processes
+        self.versions: dict[str, int] = {}  # stream versions read at once (read_versions)
         # employee -> (stored text, stored state's version, resumed from a kept state)
         self.base: dict[str, tuple[str, int, bool]] = {}
         self.kept: OrderedDict[str, KeptState] | None = ledger._kept_states
@@ -644,7 +648,11 @@ class _States:
             kept = self.kept
             if kept is not None:
                 found = kept.get(employee_id)
-                if found is not None and found.text == value:
+                if (
+                    found is not None
+                    and found.text == value
+                    and found.state.version <= self._stream_version(employee_id)
+                ):
                     # Resumed from the very text this ledger wrote or read (no other writer
                     # has replaced it): the kept state is what decoding that text and
                     # deriving the events since would give (docs/ARCHITECTURE.md,
@@ -658,6 +666,16 @@ class _States:
                 self._keep(employee_id, KeptState(value, state.version, state))
             return state
         return None
+
+    def read_versions(self, employees: Iterable[str]) -> None:
+        """Read the stream versions of ``employees`` at once (kept states are checked
+        against them)."""
+        if self.kept:
+            self.versions.update(self.ledger.store.stream_versions(employees))
+
+    def _stream_version(self, employee_id: str) -> int:
+        found = self.versions.get(employee_id)
+        return self.ledger.store.stream_version(employee_id) if found is None else found
 
     def _keep(self, employee_id: str, kept_state: KeptState) -> None:
         kept = self.kept

@@ -444,7 +444,9 @@ class EventStore(ABC):
 
     def _ended(self, committed: bool) -> None:
         """The outermost transaction of this thread committed or rolled back (backends using
-        ``self._local`` call this): run the rollback actions, or drop them."""
+        ``self._local`` call this, before anything another writer could act on: a rollback
+        that releases the write lock, say): run the rollback actions, or drop them; a second
+        call finds none."""
         local = getattr(self, "_local", None)
         actions: list[Callable[[], None]] | None = getattr(local, "on_rollback", None)
         if actions is None:
@@ -813,6 +815,11 @@ class EventStore(ABC):
     def stream_version(self, employee_id: str) -> int:
         """The number of events in that employee's stream."""
         return self._stream_versions([employee_id]).get(employee_id, 0)
+
+    def stream_versions(self, employee_ids: Iterable[str]) -> dict[str, int]:
+        """The current version of each named stream (absent streams omitted), in one read
+        per few hundred names."""
+        return self._stream_versions(employee_ids)
 
     def stream_tip(self, employee_id: str) -> tuple[int, str]:
         """``(version, hash)`` of the stream's last event, ``(0, GENESIS_HASH)`` when empty.

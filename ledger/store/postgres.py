@@ -399,9 +399,11 @@ class PostgresStore(SQLBackend, EventStore):
             conn.execute("COMMIT")
             committed = True
         except psycopg.Error as exc:
+            self._ended(False)  # while the write lock is held: ROLLBACK releases it
             self._rollback(conn)
             raise StorageError(f"{self.name}: write failed, nothing written: {exc}") from exc
         except BaseException:
+            self._ended(False)
             self._rollback(conn)
             raise
         finally:

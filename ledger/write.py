@@ -838,6 +838,11 @@ def _pending_full(
         )
         span, hired = incremental.span_of(facts)
         version = (recorded[-1].version if recorded else 0) + len(new)
+        met_to = None
+        if now_d < walk.at and incremental.deadlines_met(
+            employee_id, counted, rulebooks, now_d, walk.at
+        ):
+            met_to = walk.at
         states.put(
             employee_id,
             resumed=False,
@@ -855,6 +860,7 @@ def _pending_full(
                 held=_after(dict(held), employee_id, new, now),
                 span=span,
                 hired=hired,
+                met_to=met_to,
             ),
         )
     return new, derived, held
@@ -896,10 +902,13 @@ def _state(
     held: dict[UUID, SanctionState],
     span: tuple[datetime, datetime | None] | None,
     hired: bool,
+    met_to: datetime | None = None,
     encoded: incremental.Encoded | None = None,
 ) -> DerivationState:
     at = walk.at
-    kept = incremental.keep_graded(graded, at)
+    # Quarters ending after the earlier of at and now are not graded yet (without a tick
+    # since at, all since now): their outcomes stay for the tick that grades them.
+    kept = incremental.keep_graded(graded, min(at, now))
     ids = {g.sanction_id for g in kept}
     return DerivationState(
         at=at,
@@ -918,6 +927,7 @@ def _state(
         held=incremental.keep_held(held, at),
         span=span,
         hired=hired,
+        met_to=met_to,
         encoded=encoded if encoded is not None else {},
     )
 
@@ -970,7 +980,8 @@ def _pending_resumed(
     new = [derived_event(employee_id, c.data, c.occurred_at) for c in changes]
     span = incremental.new_span(state, new_events)
     if horizon is not None:
-        quarters = [q for q in span_quarters(span, horizon) if q.end > state.at]
+        graded_to = min(state.at, state.now)  # (no tick since at: none since now)
+        quarters = [q for q in span_quarters(span, horizon) if q.end > graded_to]
         if quarters:
             inputs = _GradeInputs(
                 (*state.graded, *derived.outcomes), (*state.offsets, *derived.revocations)
@@ -986,6 +997,20 @@ def _pending_resumed(
             return None  # nothing was written: derived in full instead
         new += closings
     last = new_recorded[-1].version if new_recorded else state.version
+    # Deadlines before the new at that no tick has judged: met (so a later tick may resume)
+    # if they were up to the old at and are from there on.
+    judged_or_met = state.at <= state.now or (
+        state.met_to is not None and state.met_to >= state.at
+    )
+    met_to = None
+    if (
+        now_d < walk.at
+        and judged_or_met
+        and incremental.deadlines_met(
+            employee_id, counted, rulebooks, max(state.at, now_d), walk.at
+        )
+    ):
+        met_to = walk.at
     states.put(
         employee_id,
         resumed=True,
@@ -1003,6 +1028,7 @@ def _pending_resumed(
             held=_after(held, employee_id, new, now),
             span=span,
             hired=state.hired,
+            met_to=met_to,
             encoded=state.encoded,
         ),
     )

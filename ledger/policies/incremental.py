@@ -47,9 +47,16 @@ from ledger.events import (
 )
 from ledger.policies.attendance import ATT_01, ATT_02, absence_items, attendance_items
 from ledger.policies.engine import DEFAULT_RULES, Revocation, WalkState
-from ledger.policies.framework import Carried, Outcome, RuleRegistry
+from ledger.policies.framework import Carried, Context, Draft, Outcome, RuleRegistry
+from ledger.policies.obedience import missed_deadlines
 from ledger.policies.rulebook import Rulebook, RulebookSet
-from ledger.policies.service import SVC_04, lapse_items
+from ledger.policies.service import (
+    SVC_04,
+    apology_deadline,
+    lapse_items,
+    reply_deadline,
+    resolution_deadline,
+)
 from ledger.policies.status import SanctionState
 from ledger.policies.windows import Tally
 from ledger.store.base import retained_event
@@ -64,6 +71,7 @@ __all__ = [
     "Graded",
     "books_key",
     "deadline_reach",
+    "deadlines_met",
     "decode",
     "encode",
     "keep_graded",
@@ -73,7 +81,7 @@ __all__ = [
     "retain",
 ]
 
-FORMAT = 4
+FORMAT = 5
 """The state's format; a state of another format is ignored (the next derivation is full)."""
 PROJECTION = "derivation"
 """Where the states live: the store's projection rows (one row per employee)."""
@@ -102,6 +110,8 @@ _SPAN_TYPES = frozenset({"employee.hired", "employee.separated"})
 _GRADED = frozenset({"notice", "warning", "demerit", "major_demerit", "commendation"})
 _CAPPING = frozenset({"warning", "demerit", "major_demerit"})
 _MARGIN = timedelta(days=1)
+_DEADLINE_RULES = (reply_deadline, resolution_deadline, apology_deadline, missed_deadlines)
+"""The rules that read ``now`` (deadlines judged up to it); no other rule does."""
 _T = TypeVar("_T")
 
 
@@ -140,6 +150,11 @@ class DerivationState:
     carried: Carried = field(default_factory=dict)
     """What ATT-01, ATT-02 and SVC-04 counted before ``at`` that their windows still hold
     (see :func:`retain`)."""
+    met_to: datetime | None = None
+    """When ``now`` lies before ``at`` (no tick has judged the deadlines the facts before
+    ``at`` set): ``at`` if every such deadline falling after ``now`` was met (so judging
+    them later misses none, and a derivation at a later ``now`` may resume), else ``None``
+    (see :func:`deadlines_met`)."""
     encoded: Encoded = field(default_factory=dict, compare=False)
     """The JSON of the objects this state holds, as read back or last encoded (a cache:
     the next state of the same employee starts from it, see :func:`encode`)."""
@@ -376,7 +391,7 @@ def plan(
     """
     if state is None or state.books != books_key(rulebooks):
         return False
-    if not _judged_alike(state.at, state.now, now):
+    if not _judged_alike(state.at, state.now, now, state.met_to):
         return False
     at = state.at
     for event in new:
@@ -410,11 +425,34 @@ def plan(
     return True
 
 
-def _judged_alike(at: datetime, then: datetime, now: datetime) -> bool:
+def _judged_alike(at: datetime, then: datetime, now: datetime, met_to: datetime | None) -> bool:
     """Whether deadlines judged up to ``then`` by a derivation paused at ``at`` are judged
-    alike up to ``now``: the same instant, or ``then`` no earlier than ``at`` and ``now`` no
-    earlier than ``then`` (a deadline before ``at`` left unjudged would be missed)."""
-    return now == then or at <= then <= now
+    alike up to ``now``: the same instant; or ``now`` no earlier than ``then`` and every
+    deadline in ``(then, min(at, now)]`` known to be met (none there when ``then`` is no
+    earlier than ``at``; else ``met_to``): a deadline before ``at`` left unjudged and
+    missed would change what the paused derivation issued before ``at``."""
+    if now == then:
+        return True
+    return then <= now and min(at, now) <= max(then, met_to or then)
+
+
+def deadlines_met(
+    employee_id: str,
+    facts: Sequence[Event],
+    rulebooks: RulebookSet,
+    after: datetime,
+    at: datetime,
+) -> bool:
+    """Whether no deadline in ``(after, at]`` set by ``facts`` (a complaint's reply,
+    resolution or apology, a task's due time) is missed: the deadline rules (SVC-02, SVC-03,
+    SVC-05, OBD-02) judged at ``at`` issue nothing after ``after``. ``facts``: the counted
+    facts in order, holding every fact a deadline in that span reads."""
+    ctx = Context.build(employee_id, facts, rulebooks, at)
+    for rule in _DEADLINE_RULES:
+        for draft in rule(ctx):
+            if isinstance(draft, Draft) and draft.issued_at > after:
+                return False
+    return True
 
 
 def new_span(
@@ -538,6 +576,7 @@ def encode(state: DerivationState) -> str:
         "at": _iso(state.at),
         "version": state.version,
         "now": _iso(state.now),
+        "met_to": _iso(state.met_to),
         "books": state.books,
         "facts": [once(f, _fact_json) for f in state.facts],
         "warnings": [once(o, _outcome_json) for o in walk.warnings],
@@ -613,7 +652,8 @@ def decode(
             return None
         if now is not None:
             at, then = _at(body["at"]), _at(body["now"])
-            if at is None or then is None or not _judged_alike(at, then, now):
+            met = _at(body["met_to"])
+            if at is None or then is None or not _judged_alike(at, then, now, met):
                 return None
         encoded: Encoded = {}
 
@@ -667,6 +707,7 @@ def decode(
             at=at,
             version=int(body["version"]),
             now=now,
+            met_to=_at(body["met_to"]),
             books=body["books"],
             facts=tuple(facts),
             walk=walk,

@@ -173,9 +173,7 @@ def test_resumed_derivation_records_what_full_derivation_records(
     restart: int,
 ) -> None:
     facts = daily_order(history, late)
-    resumed = feed(
-        facts, batches, ticks, incremental=True, kept=kept, every=every, restart=restart
-    )
+    resumed = feed(facts, batches, ticks, incremental=True, kept=kept, every=every, restart=restart)
     full = feed(facts, batches, ticks, incremental=False)
     assert derived_log(resumed) == derived_log(full)
     assert resumed.verify_chain().ok
@@ -547,3 +545,51 @@ def test_a_write_keeping_no_state_holds_no_state_text_either(
     held.clear()
     ledger.record([late(e, "2026-07-02 09:10", minutes=25) for e in ("E1", "E2")])
     assert held == [2]  # kept: with the text each resumes from
+
+
+def test_a_first_tick_after_months_of_untested_imports_resumes_and_grades_every_quarter() -> None:
+    """Two quarters imported day by day and never ticked: the states hold that every
+    deadline was met (``met_to``) and the outcomes of every quarter not graded yet, so the
+    first tick resumes instead of deriving in full, and grades 2026Q2 and 2026Q3 (with a
+    warning in each) and closes payroll exactly as a full derivation does."""
+    from ledger.testing import late, make
+
+    facts: list[Event] = [hire("E1", "2026-03-30 09:00", date(2026, 1, 1))]
+    for week in range(24):
+        day = instant("2026-04-02 10:00") + timedelta(days=7 * week)
+        facts.append(late("E1", at=day, minutes=25 + 5 * (week % 4)))
+        if week in (3, 16):
+            facts.append(
+                make(
+                    "conduct.violation",
+                    "E1",
+                    day + timedelta(hours=2),
+                    kind="discourtesy",
+                    description="rude",
+                )
+            )
+        cid = f"C{week}"
+        received = day + timedelta(days=1)
+        facts.append(
+            make("service.complaint_received", "E1", received, complaint_id=cid, channel="web")
+        )
+        for kind, hours in (("replied", 3), ("resolved", 20)):
+            done = received + timedelta(hours=hours)
+            facts.append(make(f"service.complaint_{kind}", "E1", done, complaint_id=cid))
+    logs = []
+    for incremental in (True, False):
+        ledger = Ledger(MemoryStore(), clock=ManualClock(CLOCK_AT))
+        ledger.incremental = incremental
+        for one in facts:
+            ledger.record([one])
+        before = dict(write.DERIVATIONS)
+        ledger.tick(instant("2026-10-01 00:00"))
+        if incremental:
+            assert write.DERIVATIONS["resumed"] == before.get("resumed", 0) + 1
+            assert write.DERIVATIONS["full"] == before.get("full", 0)
+        logs.append(derived_log(ledger))
+    assert logs[0] == logs[1]
+    grades = [data["period"] for kind, _, data in logs[0]["E1"] if kind == "grade.assigned"]
+    assert {"2026Q2", "2026Q3"} <= set(grades)
+    warnings = [d for k, _, d in logs[0]["E1"] if k == "sanction.issued" and d["kind"] == "warning"]
+    assert len(warnings) >= 2

@@ -90,11 +90,17 @@ class Period:
 
     @classmethod
     def parse(cls, label: str) -> Period:
-        """Parse ``2026Q3``, ``2026-07`` or ``2026``.
+        """Parse ``2026Q3``, ``2026-07`` or ``2026`` (each label once: periods are immutable,
+        and grades and payroll ask for the same few again and again).
 
         Raises:
             UsageError: the label is none of those forms.
         """
+        return _parsed(label)
+
+    @staticmethod
+    def _parse(label: str) -> Period:
+        cls = Period
         match = _PERIOD.match(label.strip())
         if not match:
             raise UsageError(f"period {label!r} is not of the form 2026Q3, 2026-07 or 2026")
@@ -121,6 +127,11 @@ class Period:
     def last_instant(self) -> datetime:
         """The last representable instant inside the period."""
         return self.end - timedelta(microseconds=1)
+
+
+@lru_cache(maxsize=4096)
+def _parsed(label: str) -> Period:
+    return Period._parse(label)
 
 
 @lru_cache(maxsize=4096)

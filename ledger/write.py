@@ -544,8 +544,12 @@ def _derivations(
     and the encoded state; this process appends and writes them in its transaction, as
     they come, in order (docs/ARCHITECTURE.md, "Derivation state")."""
     kept = states.kept if states is not None else None
-    cold = len(chosen) if kept is None else sum(1 for e in chosen if e not in kept)
-    if parallel and states is not None and cold >= PARALLEL_TICK_FROM:
+    if (
+        parallel
+        and states is not None
+        and (len(chosen) if kept is None else sum(e not in kept for e in chosen))
+        >= PARALLEL_TICK_FROM
+    ):
         # (Employees whose states this process keeps resume here at no cost: only many
         # without one, as in a first tick after a bulk import, are worth the workers.)
         from ledger.audit.pool import EmployeePool
@@ -631,8 +635,8 @@ class _States:
         self.hired: set[str] = set()  # resumed from a state holding a hire
         self.encoded_rows: dict[str, str] = {}  # states encoded by worker processes
         self.versions: dict[str, int] = {}  # stream versions read at once (read_versions)
-        # employee -> (stored text, stored state's version, resumed from a kept state)
-        self.base: dict[str, tuple[str, int, bool]] = {}
+        # employee -> (stored text, its state's version) of a kept state resumed from
+        self.base: dict[str, tuple[str, int]] = {}
         self.kept: OrderedDict[str, KeptState] | None = ledger._kept_states
         if employees > ledger.states_kept:
             # More employees than can be kept: each would be pushed out before its next
@@ -658,11 +662,10 @@ class _States:
                     # deriving the events since would give (docs/ARCHITECTURE.md,
                     # "Derivation state").
                     kept.move_to_end(employee_id)
-                    self.base[employee_id] = (value, found.stored, True)
+                    self.base[employee_id] = (value, found.stored)
                     return found.state
             state = incremental.decode(value, employee_id, self.rulebooks, DEFAULT_RULES, now)
-            if state is not None and self.kept is not None:
-                self.base[employee_id] = (value, state.version, False)
+            if state is not None:
                 self._keep(employee_id, KeptState(value, state.version, state))
             return state
         return None
@@ -700,21 +703,15 @@ class _States:
         """The stored text and version a state not written now resumes from, or ``None``
         when it is to be written."""
         base = self.base.get(employee_id)
-        if self.kept is None or base is None or not base[2]:
+        if self.kept is None or base is None:
             return None  # not kept, derived in full, or resumed from a decoded row
         if state.version - base[1] >= self.ledger.states_every:
             return None
-        return base[0], base[1]
+        return base
 
     def save(self) -> None:
         store = self.ledger.store
-        if self.encoded_rows and not store.readonly:
-            rows = [(e, e, text) for e, text in self.encoded_rows.items()]
-            store.projection_replace(
-                incremental.PROJECTION, list(self.encoded_rows), rows, store.head()
-            )
-            self.encoded_rows.clear()
-        if not self.changed or store.readonly:
+        if store.readonly or not (self.changed or self.encoded_rows):
             return
         if self.kept is not None:
             store.on_rollback(self.kept.clear)
@@ -724,16 +721,22 @@ class _States:
             if deferred is None:
                 due.append((employee_id, state))
             else:  # kept with the stored text it resumes from; written later
-                self._keep(employee_id, KeptState(deferred[0], deferred[1], state))
-        if due:
-            rows = [(e, e, incremental.encode(state)) for e, state in due]
+                self._keep(employee_id, KeptState(*deferred, state))
+        texts = [*self.encoded_rows.items(), *((e, incremental.encode(s)) for e, s in due)]
+        if texts:
             store.projection_replace(
-                incremental.PROJECTION, [e for e, _ in due], rows, store.head()
+                incremental.PROJECTION,
+                [e for e, _ in texts],
+                [(e, e, t) for e, t in texts],
+                store.head(),
             )
-            if self.kept is not None:  # (a bulk write keeps nothing: not even the texts)
-                for (employee_id, _, text), (_, state) in zip(rows, due, strict=True):
-                    self.base[employee_id] = (text, state.version, True)
-                    self._keep(employee_id, KeptState(text, state.version, state))
+        if self.kept is not None:  # (a bulk write keeps nothing: not even the texts)
+            for (employee_id, text), (_, state) in zip(
+                texts[len(self.encoded_rows) :], due, strict=True
+            ):
+                self.base[employee_id] = (text, state.version)
+                self._keep(employee_id, KeptState(text, state.version, state))
+        self.encoded_rows.clear()
         self.changed.clear()
 
 
@@ -838,11 +841,6 @@ def _pending_full(
         )
         span, hired = incremental.span_of(facts)
         version = (recorded[-1].version if recorded else 0) + len(new)
-        met_to = None
-        if now_d < walk.at and incremental.deadlines_met(
-            employee_id, counted, rulebooks, now_d, walk.at
-        ):
-            met_to = walk.at
         states.put(
             employee_id,
             resumed=False,
@@ -860,7 +858,7 @@ def _pending_full(
                 held=_after(dict(held), employee_id, new, now),
                 span=span,
                 hired=hired,
-                met_to=met_to,
+                met_to=incremental.met_to(employee_id, counted, rulebooks, now_d, walk.at),
             ),
         )
     return new, derived, held
@@ -997,20 +995,6 @@ def _pending_resumed(
             return None  # nothing was written: derived in full instead
         new += closings
     last = new_recorded[-1].version if new_recorded else state.version
-    # Deadlines before the new at that no tick has judged: met (so a later tick may resume)
-    # if they were up to the old at and are from there on.
-    judged_or_met = state.at <= state.now or (
-        state.met_to is not None and state.met_to >= state.at
-    )
-    met_to = None
-    if (
-        now_d < walk.at
-        and judged_or_met
-        and incremental.deadlines_met(
-            employee_id, counted, rulebooks, max(state.at, now_d), walk.at
-        )
-    ):
-        met_to = walk.at
     states.put(
         employee_id,
         resumed=True,
@@ -1028,7 +1012,7 @@ def _pending_resumed(
             held=_after(held, employee_id, new, now),
             span=span,
             hired=state.hired,
-            met_to=met_to,
+            met_to=incremental.met_to(employee_id, counted, rulebooks, now_d, walk.at, state),
             encoded=state.encoded,
         ),
     )

@@ -76,6 +76,7 @@ __all__ = [
     "encode",
     "keep_graded",
     "keep_held",
+    "met_to",
     "outcome_of",
     "plan",
     "retain",
@@ -154,7 +155,7 @@ class DerivationState:
     """When ``now`` lies before ``at`` (no tick has judged the deadlines the facts before
     ``at`` set): ``at`` if every such deadline falling after ``now`` was met (so judging
     them later misses none, and a derivation at a later ``now`` may resume), else ``None``
-    (see :func:`deadlines_met`)."""
+    (see :func:`met_to`)."""
     encoded: Encoded = field(default_factory=dict, compare=False)
     """The JSON of the objects this state holds, as read back or last encoded (a cache:
     the next state of the same employee starts from it, see :func:`encode`)."""
@@ -434,6 +435,28 @@ def _judged_alike(at: datetime, then: datetime, now: datetime, met_to: datetime 
     if now == then:
         return True
     return then <= now and min(at, now) <= max(then, met_to or then)
+
+
+def met_to(
+    employee_id: str,
+    facts: Sequence[Event],
+    rulebooks: RulebookSet,
+    now: datetime,
+    at: datetime,
+    before: DerivationState | None = None,
+) -> datetime | None:
+    """:attr:`DerivationState.met_to` of a state pausing at ``at``, derived at ``now`` from
+    ``facts`` (the counted facts in order), resumed from ``before`` (else in full): ``at``
+    when every deadline no tick has judged before ``at`` was met, else ``None``. Resumed,
+    those up to ``before.at`` must have been (judged, or met by ``before``'s account)."""
+    if now >= at:
+        return None  # every deadline before at is judged
+    after = now
+    if before is not None:
+        if before.now < before.at and (before.met_to is None or before.met_to < before.at):
+            return None  # a missed one before the old at: only a full derivation judges it
+        after = max(before.at, now)
+    return at if deadlines_met(employee_id, facts, rulebooks, after, at) else None
 
 
 def deadlines_met(

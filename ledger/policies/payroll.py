@@ -139,6 +139,11 @@ def payroll_months(
     retracted = derivation.retracted.keys() | counted_facts(facts)[1].keys()
     facts = [f for f in facts if f.event_id not in retracted]
     span = employment_span(facts) if every_month else None
+    # Only hires and wage changes set a wage: sorted once here, not for every month.
+    wages = sorted(
+        (f for f in facts if isinstance(f.data, Hired | WageChanged)),
+        key=lambda f: (f.occurred_at, f.event_id.int),
+    )
     starts = [month_of(o.issued_at).start for o in (*items, *bonuses)]
     starts += [Period.parse(m).start for m in records]
     if span is not None:
@@ -168,11 +173,11 @@ def payroll_months(
             months.append(_of_closed(employee_id, record))
         elif closed_through is None or month.end > closed_through:
             computed = _open_month(
-                employee_id, month, facts, truth, bonuses, deducted_total, paid, rulebooks
+                employee_id, month, wages, truth, bonuses, deducted_total, paid, rulebooks
             )
             if computed.has_amounts or (employed(month) and computed.wage is not None):
                 months.append(computed)
-        elif employed(month) and (wage := wage_at(facts, month.end)) is not None:
+        elif employed(month) and (wage := wage_at(wages, month.end)) is not None:
             months.append(_closed_empty(employee_id, month, wage, rulebooks))
         month = month_of(month.end)
     return months
@@ -210,7 +215,7 @@ def _closed_empty(
 def _open_month(
     employee_id: str,
     month: Period,
-    facts: Sequence[Event],
+    wages: Sequence[Event],
     truth: dict[UUID, Outcome],
     bonuses: Sequence[Outcome],
     deducted_total: dict[UUID, Decimal],
@@ -232,7 +237,7 @@ def _open_month(
         if outcome.issued_at < month.end and remaining > 0:
             outstanding.append((outcome, remaining))
     due = sum((r for _, r in outstanding), ZERO)
-    wage = wage_at(facts, month.end)
+    wage = wage_at(wages, month.end)
     cap = None if wage is None else _cap(wage, month, rulebooks)
     findings: list[Finding] = []
     if cap is None:

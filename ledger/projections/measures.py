@@ -19,8 +19,6 @@ from decimal import Decimal
 from typing import Any, Literal
 from uuid import UUID
 
-from dateutil.relativedelta import relativedelta
-
 from ledger.events import (
     DISCIPLINE_KINDS,
     Event,
@@ -33,6 +31,7 @@ from ledger.events import (
 from ledger.policies.attendance import points_of
 from ledger.policies.engine import Derivation, counted_facts
 from ledger.policies.rulebook import RulebookSet
+from ledger.policies.windows import back, span
 from ledger.timeutil import Period
 
 __all__ = [
@@ -59,6 +58,12 @@ ATTENDANCE_TYPES = frozenset(
         "attendance.absence",
     }
 )
+POSITION_TYPES = frozenset({Hired.TYPE, Transferred.TYPE})
+"""What :func:`position` reads."""
+QUALIFICATION_TYPES = frozenset({QualificationAssessed.TYPE, TrainingCompleted.TYPE, Hired.TYPE})
+"""What :func:`qualification` reads."""
+EVALUATION_TYPES = frozenset({ServiceEvaluated.TYPE})
+"""What :func:`evaluation_means` reads."""
 QualificationStatus = Literal["passed", "failed", "not_assessed"]
 _TENTH = Decimal("0.1")
 
@@ -126,7 +131,7 @@ def attendance_points(facts: Sequence[Event], rulebooks: RulebookSet, at: dateti
     adopted = rulebooks.in_force(at) or rulebooks.latest()
     if adopted is None:
         return Decimal(0)
-    start = at - relativedelta(months=adopted.rulebook.attendance.window_months)
+    start = at + back(span(months=adopted.rulebook.attendance.window_months))
     total = Decimal(0)
     for fact in facts:
         if fact.type not in ATTENDANCE_TYPES or not start < fact.occurred_at <= at:

@@ -25,6 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from dateutil.relativedelta import relativedelta
@@ -32,6 +33,8 @@ from dateutil.relativedelta import relativedelta
 from ledger.events import Event, Hired
 from ledger.policies.grades import employment_span
 from ledger.projections.measures import (
+    EVALUATION_TYPES,
+    QUALIFICATION_TYPES,
     employed_in,
     evaluation_means,
     live_records,
@@ -113,12 +116,17 @@ class Promotion:
 
 def completed_quarters(at: datetime, count: int) -> list[Period]:
     """The last ``count`` calendar quarters that ended by ``at``, oldest first."""
+    return list(_quarters_before(quarter_of(at), count))
+
+
+@lru_cache(maxsize=256)
+def _quarters_before(quarter: Period, count: int) -> tuple[Period, ...]:
     quarters: list[Period] = []
-    current = quarter_of(at)
+    current = quarter
     while len(quarters) < count:
         current = quarter_of(current.start - relativedelta(days=1))
         quarters.insert(0, current)
-    return quarters
+    return tuple(quarters)
 
 
 def promotion(view: EmployeeView, at: datetime | None = None) -> Promotion:
@@ -134,11 +142,16 @@ def promotion(view: EmployeeView, at: datetime | None = None) -> Promotion:
     facts = view.counted
     quarters = completed_quarters(moment, rules.quarters)
     checks = (
-        _tenure(facts, moment, rules.tenure_months),
+        _tenure(view.counted_of((Hired.TYPE,)), moment, rules.tenure_months),
         _grades(view, facts, quarters),
         _discipline(view, moment),
-        _qualification(facts, moment),
-        _evaluations(facts, quarters, rules.min_evaluations, rules.min_evaluation_mean),
+        _qualification(view.counted_of(QUALIFICATION_TYPES), moment),
+        _evaluations(
+            view.counted_of(EVALUATION_TYPES),
+            quarters,
+            rules.min_evaluations,
+            rules.min_evaluation_mean,
+        ),
     )
     return Promotion(moment, checks)
 

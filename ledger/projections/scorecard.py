@@ -28,6 +28,9 @@ from ledger.policies.framework import Finding
 from ledger.policies.grades import LEVELS_ZH
 from ledger.projections.complaints import ComplaintStats, complaint_stats
 from ledger.projections.measures import (
+    ATTENDANCE_TYPES,
+    POSITION_TYPES,
+    QUALIFICATION_TYPES,
     LiveRecord,
     Qualification,
     RaterMean,
@@ -215,13 +218,15 @@ def scorecard(view: EmployeeView, period: Period) -> Scorecard:
         period: a quarter, month or year.
     """
     at = min(view.as_of, period.last_instant)
-    facts, retracted = view.counted, view.retracted
-    in_period = [f for f in facts if f.occurred_at in period]
+    retracted = view.retracted
+    # The facts each measure reads (a period's slice, a few types), not the whole history
+    # again for every quarter's card.
+    in_period = view.counted_in(period)
     outcomes = [o for o in view.derivation.outcomes if o.issued_at in period]
     span = view.span
     shown, listed = grade_quarters(period, view.as_of)
     grades = {q.label: _quarter_grade(view, q, span) for q in (*listed, shown)}
-    department, role = position(facts, at)
+    department, role = position(view.counted_of(POSITION_TYPES), at)
 
     def money(kind: str) -> Decimal:
         return _total([o.amount for o in outcomes if o.kind == kind])
@@ -239,17 +244,21 @@ def scorecard(view: EmployeeView, period: Period) -> Scorecard:
         fact_counts=dict(sorted(Counter(f.type for f in in_period).items())),
         outcome_counts=dict(sorted(Counter(o.kind for o in outcomes).items())),
         revoked=sum(1 for r in view.derivation.revocations if r.at in period),
-        retracted=sum(1 for f in view.facts if f.event_id in retracted and f.occurred_at in period),
-        attendance_points=attendance_points(facts, view.rulebooks, at),
+        retracted=sum(1 for f in view.facts if f.event_id in retracted and f.occurred_at in period)
+        if retracted
+        else 0,
+        attendance_points=attendance_points(
+            view.counted_of(ATTENDANCE_TYPES), view.rulebooks, at
+        ),
         live_records=live_records(view.derivation, at),
         fines_total=money("fine"),
         compensation_total=money("compensation"),
         bonuses_total=money("bonus"),
         evaluations=evaluation_means(in_period, [period]),
         complaints=complaint_stats(
-            facts, view.rulebooks, period, view.as_of, at, steps=view.complaint_steps
+            in_period, view.rulebooks, period, view.as_of, at, steps=view.complaint_steps
         ),
-        qualification=qualification(facts, at, period),
+        qualification=qualification(view.counted_of(QUALIFICATION_TYPES), at, period),
         promotion=promotion(view, min(view.as_of, period.end)),
         findings=tuple(f for f in view.derivation.findings if f.at in period),
     )

@@ -6,7 +6,8 @@ Every read model is computed from an :class:`EmployeeView`, so "on demand" answe
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from bisect import bisect_left
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
@@ -70,6 +71,30 @@ class EmployeeView:
     def retracted(self) -> Mapping[UUID, UUID]:
         """Retracted fact id -> the retraction's id."""
         return self._counting[1]
+
+    @cached_property
+    def _times(self) -> list[datetime]:
+        return [f.occurred_at for f in self.counted]
+
+    def counted_in(self, period: Period) -> tuple[Event, ...]:
+        """The counted facts that occurred in ``period``, in order: a slice of
+        :attr:`counted`, which is in time order, found by bisection."""
+        times = self._times
+        return self.counted[bisect_left(times, period.start) : bisect_left(times, period.end)]
+
+    @cached_property
+    def _subsets(self) -> dict[frozenset[str], tuple[Event, ...]]:
+        return {}
+
+    def counted_of(self, types: Iterable[str]) -> tuple[Event, ...]:
+        """The counted facts of these event types, in order (each subset computed once: a
+        read model that looks for a few types need not scan every fact again)."""
+        key = frozenset(types)
+        memo = self._subsets
+        found = memo.get(key)
+        if found is None:
+            found = memo[key] = tuple(f for f in self.counted if f.type in key)
+        return found
 
     @cached_property
     def span(self) -> tuple[datetime, datetime | None] | None:

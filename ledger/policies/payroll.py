@@ -18,7 +18,7 @@ ledger closed with nothing recorded is such a month.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_DOWN, Decimal
@@ -119,6 +119,7 @@ def payroll_months(
     closed_through: datetime | None,
     through: Period,
     every_month: bool = False,
+    retracted: Mapping[UUID, UUID] | None = None,
 ) -> list[PayrollMonth]:
     """Every payroll month with amounts (or a closing record) up to ``through``.
 
@@ -129,6 +130,8 @@ def payroll_months(
         through: the last month to compute.
         every_month: also every other month of employment whose wage is known at its end,
             with nothing due (``closed`` as ``closed_through`` says), as the listing shows.
+        retracted: the retractions among ``facts`` (``counted_facts(facts)[1]``) when the
+            caller has them already.
     """
     records = {c.month: c for c in closed}
     items = [o for o in derivation.outcomes if o.kind in _MONEY and o.amount]
@@ -136,8 +139,9 @@ def payroll_months(
     # A retracted wage (or hire) sets no wage: the derivation's retractions, and those among
     # ``facts`` themselves (a retracted hire leaves an employee not hired, whose derivation
     # then saw no facts at all: ledger.policies.hiring).
-    retracted = derivation.retracted.keys() | counted_facts(facts)[1].keys()
-    facts = [f for f in facts if f.event_id not in retracted]
+    among = counted_facts(facts)[1] if retracted is None else retracted
+    dropped = derivation.retracted.keys() | among.keys()
+    facts = [f for f in facts if f.event_id not in dropped]
     span = employment_span(facts) if every_month else None
     # Only hires and wage changes set a wage: sorted once here, not for every month.
     wages = sorted(

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
@@ -161,7 +161,7 @@ def _tenure(facts: Sequence[Event], at: datetime, months: int) -> Check:
     if not hires:
         return Check("a", "tenure", False, "tenure_unknown", "hire date unknown")
     hired_on = hires[0].hired_on
-    since = start_of_day(hired_on) + relativedelta(months=months)
+    since = _tenure_from(hired_on, months)
     if since > at:
         return Check(
             "a",
@@ -172,6 +172,11 @@ def _tenure(facts: Sequence[Event], at: datetime, months: int) -> Check:
             f"{at.date().isoformat()} (eligible from {since.date().isoformat()})",
         )
     return Check("a", "tenure", True, "ok", f"hired on {hired_on.isoformat()}")
+
+
+@lru_cache(maxsize=4096)
+def _tenure_from(hired_on: date, months: int) -> datetime:
+    return start_of_day(hired_on) + relativedelta(months=months)
 
 
 def _grades(view: EmployeeView, facts: Sequence[Event], quarters: list[Period]) -> Check:

@@ -225,7 +225,7 @@ def scorecard(view: EmployeeView, period: Period) -> Scorecard:
     outcomes = [o for o in view.derivation.outcomes if o.issued_at in period]
     span = view.span
     shown, listed = grade_quarters(period, view.as_of)
-    grades = {q.label: _quarter_grade(view, q, span) for q in (*listed, shown)}
+    grades = {q.label: _quarter_grade(view, q, span) for q in dict.fromkeys((*listed, shown))}
     department, role = position(view.counted_of(POSITION_TYPES), at)
 
     def money(kind: str) -> Decimal:

@@ -128,6 +128,7 @@ class EmployeeView:
             closed_through=self.horizon,
             through=month_of(self.as_of),
             every_month=every_month,
+            retracted=self.retracted,
         )
 
     def quarter_grade(self, quarter: Period) -> Grade | None:

@@ -31,7 +31,7 @@ from ledger.events import (
 from ledger.policies.attendance import points_of
 from ledger.policies.engine import Derivation, counted_facts
 from ledger.policies.rulebook import RulebookSet
-from ledger.policies.windows import back, span
+from ledger.policies.windows import span, window_start
 from ledger.timeutil import Period
 
 __all__ = [
@@ -131,7 +131,7 @@ def attendance_points(facts: Sequence[Event], rulebooks: RulebookSet, at: dateti
     adopted = rulebooks.in_force(at) or rulebooks.latest()
     if adopted is None:
         return Decimal(0)
-    start = at + back(span(months=adopted.rulebook.attendance.window_months))
+    start = window_start(at, span(months=adopted.rulebook.attendance.window_months))
     total = Decimal(0)
     for fact in facts:
         if fact.type not in ATTENDANCE_TYPES or not start < fact.occurred_at <= at:

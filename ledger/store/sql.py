@@ -11,9 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
-from uuid import UUID, SafeUUID
 
-from ledger.store.base import ReadFilter, Row, _iso
+from ledger.store.base import ReadFilter, Recorded, Row, _iso, recorded_of_row, uuid_of
 
 __all__ = ["COLUMNS", "FROM", "LAST", "PAGE", "SQLBackend", "row_of", "text_time"]
 
@@ -29,25 +28,6 @@ COLUMNS = (
     "e.data, e.hash"
 )
 FROM = "FROM events e JOIN streams s ON s.id = e.stream_id"
-
-
-_new = object.__new__
-_set = object.__setattr__
-_UNKNOWN = SafeUUID.unknown
-
-
-def uuid_of(raw: Any) -> UUID:
-    """The :class:`UUID` of a stored 16-byte id, as ``UUID(bytes=raw)`` builds it (the same
-    ``int`` and ``is_safe``) without its argument checks: a third of its cost, on every row
-    read."""
-    if type(raw) is not bytes:
-        raw = bytes(raw)
-    if len(raw) != 16:
-        return UUID(bytes=raw)  # raises ValueError
-    found = _new(UUID)
-    _set(found, "int", int.from_bytes(raw, "big"))
-    _set(found, "is_safe", _UNKNOWN)
-    return found
 
 
 def row_of(values: Sequence[Any]) -> Row:
@@ -82,6 +62,18 @@ class SQLBackend:
         return f"e.type IN ({','.join([self.MARK] * len(chosen))})", list(chosen)
 
     def _rows(self, flt: ReadFilter) -> Iterator[Row]:
+        for values in self._values(flt):
+            yield row_of(values)
+
+    def read(self, flt: ReadFilter | None = None, /, **bounds: Any) -> Iterator[Recorded]:
+        """:meth:`EventStore.read`, decoding each row straight from its columns (no
+        :class:`Row` in between: a tenth of the cost of a trusted read)."""
+        for values in self._values(flt or ReadFilter(**bounds)):
+            yield recorded_of_row(values)
+
+    def _values(self, flt: ReadFilter) -> Iterator[Sequence[Any]]:
+        """The columns of :data:`COLUMNS` of each row ``flt`` selects, as the driver gives
+        them."""
         if flt.limit == 0:
             return
         mark = self.MARK
@@ -139,8 +131,7 @@ class SQLBackend:
         while True:
             size = PAGE if left is None else min(PAGE, left)
             page = self._query(sql, [cursor, *params, size])
-            for values in page:
-                yield row_of(values)
+            yield from page
             if left is not None:
                 left -= len(page)
             if len(page) < size or left == 0:

@@ -228,7 +228,13 @@ class Projections:
         self._compute_many([projection], employees, head, since)
 
     def _compute_many(
-        self, projections: list[Projection], employees: set[str], head: int, since: int = 0
+        self,
+        projections: list[Projection],
+        employees: set[str],
+        head: int,
+        since: int = 0,
+        *,
+        drop: bool = False,
     ) -> None:
         """Recompute ``employees`` for several projections from one view each.
 
@@ -239,11 +245,18 @@ class Projections:
         rows that the next catch-up recomputes (every employee written is one it touches, or
         the stamp's instant moved and it recomputes all). A read-only store is offered all
         of the rows at the end.
+
+        ``drop``: first drop every row of ``projections`` (a rebuild), in a transaction of its
+        own, once the workers have started: a million events' rows take seconds to delete,
+        which the workers spend computing the first employees.
         """
         as_of = stored_as_of(self.ledger)
         ordered = sorted(employees)
         store = self.ledger.store
         with self._employee_rows(projections, ordered, as_of) as results:
+            if drop:
+                for projection in projections:
+                    store.projection_drop(projection.name)
             if store.readonly:
                 rows = self._rows_of(projections, len(ordered), results, as_of, stamp=True)
                 for projection in projections:
@@ -349,10 +362,8 @@ class Projections:
         Several projections are rebuilt from one view per employee.
         """
         chosen = [self._get(name)] if name else [self.registry[n] for n in sorted(self.registry)]
-        for projection in chosen:
-            self.ledger.store.projection_drop(projection.name)
         employees = set(self.ledger.employees())
-        self._compute_many(chosen, employees, self.ledger.store.head())
+        self._compute_many(chosen, employees, self.ledger.store.head(), drop=True)
         return len(employees)
 
     def rows(self, name: str, employee_id: str | None = None) -> Iterator[dict[str, Any]]:

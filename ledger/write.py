@@ -142,6 +142,9 @@ class TickReport:
     now: datetime
     employees: int
     derived: int
+    workers_stopped: str | None = None
+    """Why the worker processes deriving for the tick stopped, when they did: the tick then
+    went on in its own process (same events, more time)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -478,13 +481,15 @@ def reconcile_all(
     progress: Callable[[int, int], None] | None = None,
     hired: set[str] | None = None,
     parallel: bool = False,
+    stopped: list[str] | None = None,
 ) -> int:
     """Reconcile ``employees``, appending what they need in batches (not one append per
     employee: each append re-reads the chain head and the streams it touches), resuming
     each employee's derivation from its stored state where the new events allow.
     ``progress`` is told ``(employees done, total)`` after each one; ``hired`` gets the
     employees whose resumed state holds a hire. ``parallel``: every event the derivations
-    read is committed (a tick), so they may run in worker processes (:func:`_derivations`).
+    read is committed (a tick), so they may run in worker processes (:func:`_derivations`);
+    ``stopped`` gets why those stopped, if they did (the rest was derived here).
     """
     count = 0
     batch: list[Event] = []
@@ -509,6 +514,8 @@ def reconcile_all(
         states.save()
         if hired is not None:
             hired.update(states.hired)
+        if stopped is not None and states.fallback is not None:
+            stopped.append(states.fallback)
     return count
 
 
@@ -559,17 +566,41 @@ def _derivations(
                 kept.pop(employee_id, None)  # the workers write newer states
 
         params = _InWorker(states.horizon, closing_from, incremental.books_key(states.rulebooks))
-        with EmployeePool(
-            ledger, chosen, _pending_in_worker, params, parallel_from=PARALLEL_TICK_FROM
-        ) as pool:
-            if pool.parallel:
-                for employee_id, (made, text) in zip(chosen, pool.stream(), strict=True):
+        done = 0
+        with ExitStack() as stack:
+            try:
+                pool = stack.enter_context(
+                    EmployeePool(
+                        ledger, chosen, _pending_in_worker, params, parallel_from=PARALLEL_TICK_FROM
+                    )
+                )
+                results = pool.stream() if pool.parallel else None
+            except Exception as exc:  # the workers did not start
+                states.fallback = _stopped(exc)
+                results = None
+            if results is not None:
+                for employee_id in chosen:
+                    try:
+                        made, text = next(results)
+                    except Exception as exc:  # the workers stopped
+                        states.fallback = _stopped(exc)
+                        break
                     if text is not None:
                         states.put_encoded(employee_id, text)
                     yield [derived_event(employee_id, data, at) for data, at in made]
-                return
+                    done += 1
+                else:
+                    return
+        # What the workers did not send is derived here: an error about the data itself
+        # (not about the workers) is then raised again, by this process.
+        chosen = chosen[done:]
     for employee_id in chosen:
         yield pending(ledger, employee_id, closing_from, fresh, states)
+
+
+def _stopped(exc: Exception) -> str:
+    """Why a tick's workers stopped, for its report."""
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
 
 
 def _pending_in_worker(
@@ -634,6 +665,7 @@ class _States:
         self.changed: dict[str, DerivationState] = {}
         self.hired: set[str] = set()  # resumed from a state holding a hire
         self.encoded_rows: dict[str, str] = {}  # states encoded by worker processes
+        self.fallback: str | None = None  # why the workers stopped, if they did
         self.versions: dict[str, int] = {}  # stream versions read at once (read_versions)
         # employee -> (stored text, its state's version) of a kept state resumed from
         self.base: dict[str, tuple[str, int]] = {}
@@ -1229,14 +1261,16 @@ def tick(ledger: Ledger, now: datetime | None = None, stages: Stages | None = No
             due = set(ledger.employees())
         else:
             due = _deadlines_between(ledger, previous, horizon)
+        stopped: list[str] = []
         derived = reconcile_all(
             ledger,
             due,
             closing_from=previous or DAWN,
             progress=_stage(stages, RECONCILING),
             parallel=outermost,
+            stopped=stopped,
         )
-    return TickReport(horizon, len(due), derived)
+    return TickReport(horizon, len(due), derived, stopped[0] if stopped else None)
 
 
 def record_checkpoint(ledger: Ledger, sign: Callable[[int], CheckpointIssued]) -> Recorded:

@@ -143,6 +143,11 @@ def tick(state: LedgerContext, now: str | None) -> None:
         f"ticked to {to_the_second(report.now)}: {report.employees} employees checked, "
         f"{report.derived} derived events recorded"
     )
+    if report.workers_stopped is not None:
+        err.print(
+            f"note: the worker processes stopped ({report.workers_stopped}); the tick went "
+            "on in this process, with the same result"
+        )
 
 
 SANCTION_COLUMNS = (

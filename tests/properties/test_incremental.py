@@ -11,7 +11,7 @@ start, hired midway (some facts before ``hired_on``, which never count) or never
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 from itertools import pairwise
@@ -520,6 +520,57 @@ def test_a_tick_on_worker_processes_records_what_one_process_records(
             ledger.tick(ticks[2])
             assert write.DERIVATIONS.total() > before
         assert derived_log(ledger) == logs[0]
+
+
+def test_a_tick_whose_workers_stop_goes_on_in_its_own_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Workers that stop part-way (a process killed) or never start leave the rest of the
+    tick to its own process: the same events and states as one process, and the report
+    says why the workers stopped (``write._derivations``)."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    from ledger.audit.pool import EmployeePool, available_cpus
+    from ledger.demo import generate
+
+    if available_cpus() < 2:
+        pytest.skip("one CPU: a tick never starts workers here")
+    facts = list(generate(employees=12))
+    moment = instant("2026-10-01 00:00")
+
+    def run(name: str) -> tuple[Any, Any, write.TickReport]:
+        with Ledger.open(tmp_path / name, clock=ManualClock(CLOCK_AT)) as ledger:
+            ledger.states_kept = 0
+            ledger.record(facts)
+            report = ledger.tick(moment)
+            rows = list(ledger.store.projection_rows("derivation"))
+            return derived_log(ledger), rows, report
+
+    monkeypatch.setattr(write, "PARALLEL_TICK_FROM", 10**9)
+    alone = run("one.db")
+    assert alone[2].workers_stopped is None
+    monkeypatch.setattr(write, "PARALLEL_TICK_FROM", 1)
+    real = EmployeePool.stream
+
+    def dies_after_five(self: EmployeePool[Any, Any]) -> Iterator[Any]:
+        for n, result in enumerate(real(self)):
+            if n == 5:
+                raise BrokenProcessPool("a worker was killed")
+            yield result
+
+    monkeypatch.setattr(EmployeePool, "stream", dies_after_five)
+    log, rows, report = run("stopped.db")
+    assert (log, rows) == alone[:2]
+    assert report.workers_stopped == "BrokenProcessPool: a worker was killed"
+    assert report.derived == alone[2].derived
+
+    def cannot_start(self: EmployeePool[Any, Any]) -> EmployeePool[Any, Any]:
+        raise OSError("too many open files")
+
+    monkeypatch.setattr(EmployeePool, "__enter__", cannot_start)
+    log, rows, report = run("unstarted.db")
+    assert (log, rows) == alone[:2]
+    assert report.workers_stopped == "OSError: too many open files"
 
 
 def test_a_write_keeping_no_state_holds_no_state_text_either(

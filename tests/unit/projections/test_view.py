@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from projection_helpers import build, evaluated, rude, staff, view
+
 from ledger.projections.measures import ATTENDANCE_TYPES, POSITION_TYPES, QUALIFICATION_TYPES
 from ledger.testing import instant, make, retract
 from ledger.timeutil import Period
-
-from projection_helpers import build, evaluated, rude, staff, view
 
 EDGES = [
     "2026-04-01 00:00",  # the first instant of Q2 and of April

@@ -103,7 +103,9 @@ def quarter_grade(derived: GradeInputs, quarter: Period, rulebooks: RulebookSet)
     ceiling: GradeLevel = "excellent"
     capped_by = None
     for outcome in derived.outcomes:
-        if outcome.sanction_id in revoked:
+        # Only what was issued before the quarter's end counts or is live at it (a card per
+        # quarter of employment asks about years of outcomes issued after).
+        if outcome.issued_at >= end or outcome.sanction_id in revoked:
             continue
         if outcome.issued_at in quarter and outcome.kind in counts:
             counts[outcome.kind] += 1

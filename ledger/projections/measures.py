@@ -180,11 +180,14 @@ class RaterMean:
 
 def evaluation_means(facts: Iterable[Event], periods: Iterable[Period]) -> dict[str, RaterMean]:
     """``service.evaluated`` means per rater within any of ``periods``, plus ``all`` raters."""
-    spans = list(periods)
+    spans = [(p.start, p.end) for p in periods]
     sums: dict[str, tuple[int, int]] = {}
     for fact in facts:
         data = fact.data
-        if isinstance(data, ServiceEvaluated) and any(fact.occurred_at in p for p in spans):
+        if not isinstance(data, ServiceEvaluated):
+            continue
+        moment = fact.occurred_at
+        if any(start <= moment < end for start, end in spans):
             for key in (data.rater, "all"):
                 count, total = sums.get(key, (0, 0))
                 sums[key] = (count + 1, total + data.score)

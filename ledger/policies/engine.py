@@ -16,7 +16,7 @@ from types import MappingProxyType
 from uuid import UUID
 
 from ledger.events import (
-    EVENT_TYPES,
+    OBSERVATION_TYPES,
     AppealDecided,
     AppealFiled,
     Basis,
@@ -199,18 +199,12 @@ def counted_facts(
     facts: Iterable[Event],
 ) -> tuple[list[Event], dict[UUID, UUID], list[Event], list[Finding]]:
     """Split an employee's events into counted facts, retracted ids, appeal events, findings."""
-    observations = sorted(
-        (
-            f
-            for f in facts
-            if not EVENT_TYPES[f.type].DERIVED and not EVENT_TYPES[f.type].LEDGER_WIDE
-        ),
-        key=_order,
-    )
-    ids = {f.event_id for f in observations}
+    observations = sorted((f for f in facts if f.type in _OBSERVED), key=_order)
     retracted: dict[UUID, UUID] = {}
     findings: list[Finding] = []
-    for fact in observations:
+    retractions = [f for f in observations if isinstance(f.data, Retracted)]
+    ids = {f.event_id for f in observations} if retractions else set()
+    for fact in retractions:
         if isinstance(fact.data, Retracted):
             if fact.data.target_event_id in ids:
                 retracted.setdefault(fact.data.target_event_id, fact.event_id)
@@ -231,11 +225,15 @@ def counted_facts(
     counted = [
         f
         for f in observations
-        if f.event_id not in retracted
-        and f.type != "correction.retracted"
+        if f.type != "correction.retracted"
         and not f.type.startswith("appeal.")
+        and (not retracted or f.event_id not in retracted)
     ]
     return counted, retracted, appeals, findings
+
+
+_OBSERVED = frozenset(OBSERVATION_TYPES)
+"""Every type but the derived and ledger-wide ones (the registry is fixed at import)."""
 
 
 def derive(

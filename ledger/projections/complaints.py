@@ -96,8 +96,10 @@ def lifecycle(facts: Sequence[Event]) -> dict[str, tuple[datetime | None, dateti
     """Per complaint id: when it was first replied to, and first resolved or dismissed."""
     seen: dict[str, tuple[datetime | None, datetime | None]] = {}
     for fact in sorted(facts, key=lambda f: f.occurred_at):
+        if not (fact.type == _REPLY or fact.type in _CLOSE):
+            continue  # (before getattr: a model without the field raises inside it, slowly)
         cid = getattr(fact.data, "complaint_id", None)
-        if cid is None or not (fact.type == _REPLY or fact.type in _CLOSE):
+        if cid is None:
             continue
         replied, closed = seen.get(cid, (None, None))
         if fact.type == _REPLY and replied is None:

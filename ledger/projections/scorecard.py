@@ -218,7 +218,6 @@ def scorecard(view: EmployeeView, period: Period) -> Scorecard:
         period: a quarter, month or year.
     """
     at = min(view.as_of, period.last_instant)
-    retracted = view.retracted
     # The facts each measure reads (a period's slice, a few types), not the whole history
     # again for every quarter's card.
     in_period = view.counted_in(period)
@@ -244,9 +243,7 @@ def scorecard(view: EmployeeView, period: Period) -> Scorecard:
         fact_counts=dict(sorted(Counter(f.type for f in in_period).items())),
         outcome_counts=dict(sorted(Counter(o.kind for o in outcomes).items())),
         revoked=sum(1 for r in view.derivation.revocations if r.at in period),
-        retracted=sum(1 for f in view.facts if f.event_id in retracted and f.occurred_at in period)
-        if retracted
-        else 0,
+        retracted=sum(1 for f in view.retracted_facts if f.occurred_at in period),
         attendance_points=attendance_points(
             view.counted_of(ATTENDANCE_TYPES), view.rulebooks, at
         ),

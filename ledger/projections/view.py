@@ -73,6 +73,12 @@ class EmployeeView:
         return self._counting[1]
 
     @cached_property
+    def retracted_facts(self) -> tuple[Event, ...]:
+        """The facts (of :attr:`facts`) a retraction took back, in order."""
+        retracted = self.retracted
+        return tuple(f for f in self.facts if f.event_id in retracted) if retracted else ()
+
+    @cached_property
     def _times(self) -> list[datetime]:
         return [f.occurred_at for f in self.counted]
 

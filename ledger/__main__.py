@@ -2,4 +2,5 @@
 
 from ledger.cli import main
 
-main()
+if __name__ == "__main__":  # (guarded: worker processes import this module again)
+    main()

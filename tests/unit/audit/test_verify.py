@@ -320,3 +320,8 @@ def test_the_pool_is_used_by_default_only_where_spawning_cannot_rerun_a_script(
     assert spawn_safe(main(guarded)) and spawn_safe(main(None))
     assert not spawn_safe(main(unguarded))
     assert not spawn_safe(main(tmp_path / "missing.py"))
+    # `python -m ledger` guards itself, so its verify, replay, rebuild and tick use every
+    # core as the `ledger` command does (unguarded, it ran them in one process).
+    import ledger.__main__
+
+    assert spawn_safe(main(Path(ledger.__main__.__file__)))

@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Protocol
 from uuid import UUID
 
@@ -119,13 +120,9 @@ def quarter_grade(derived: GradeInputs, quarter: Period, rulebooks: RulebookSet)
         elif outcome.kind == "warning" and ceiling == "excellent":
             ceiling, capped_by = "good", f"live warning {outcome.sanction_id}"
     weights = {k: int(getattr(rules, k)) for k in _WEIGHTED}
-    components = [
-        GradeComponent(kind=k, count=counts[k], points=-weights[k] * counts[k]) for k in _WEIGHTED
-    ]
+    components = [_component(k, counts[k], -weights[k] * counts[k]) for k in _WEIGHTED]
     bonus = min(rules.commendation_max, rules.commendation * counts["commendation"])
-    components.append(
-        GradeComponent(kind="commendation", count=counts["commendation"], points=bonus)
-    )
+    components.append(_component("commendation", counts["commendation"], bonus))
     score = max(0, min(100, rules.base + sum(c.points for c in components)))
     if score >= rules.excellent:
         level: GradeLevel = "excellent"
@@ -144,6 +141,13 @@ def quarter_grade(derived: GradeInputs, quarter: Period, rulebooks: RulebookSet)
         capped_by=capped_by if capped != level else None,
         rulebook_version=adopted.rulebook.version,
     )
+
+
+@lru_cache(maxsize=1024)
+def _component(kind: str, count: int, points: int) -> GradeComponent:
+    """A grade's line, built once per value (frozen: equal lines are one; most quarters'
+    lines are all zero)."""
+    return GradeComponent(kind=kind, count=count, points=points)
 
 
 def employment_span(facts: Sequence[Event]) -> tuple[datetime, datetime | None] | None:

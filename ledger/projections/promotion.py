@@ -147,7 +147,7 @@ def promotion(view: EmployeeView, at: datetime | None = None) -> Promotion:
         _discipline(view, moment),
         _qualification(view.counted_of(QUALIFICATION_TYPES), moment),
         _evaluations(
-            view.counted_of(EVALUATION_TYPES),
+            [f for q in quarters for f in view.counted_of_in(EVALUATION_TYPES, q)],
             quarters,
             rules.min_evaluations,
             rules.min_evaluation_mean,

@@ -102,6 +102,19 @@ class EmployeeView:
             found = memo[key] = tuple(f for f in self.counted if f.type in key)
         return found
 
+    def counted_of_in(self, types: Iterable[str], period: Period) -> tuple[Event, ...]:
+        """:meth:`counted_of` that occurred in ``period`` (a slice of it, by bisection)."""
+        key = frozenset(types)
+        found = self.counted_of(key)
+        times = self._subset_times.get(key)
+        if times is None:
+            times = self._subset_times[key] = [f.occurred_at for f in found]
+        return found[bisect_left(times, period.start) : bisect_left(times, period.end)]
+
+    @cached_property
+    def _subset_times(self) -> dict[frozenset[str], list[datetime]]:
+        return {}
+
     @cached_property
     def span(self) -> tuple[datetime, datetime | None] | None:
         """``ledger.policies.grades.employment_span`` of the counted facts."""

@@ -51,3 +51,9 @@ def test_counted_of_is_the_type_filter_and_computed_once() -> None:
         assert v.counted_of(sorted(types)) is v.counted_of(types)
     late = v.counted_of(ATTENDANCE_TYPES)
     assert [f.occurred_at for f in late] == [instant("2026-07-01 00:00")]
+    for label in ("2026Q2", "2026Q3", "2026-06", "2026-07", "2026"):
+        period = Period.parse(label)
+        for types in (ATTENDANCE_TYPES, {"service.evaluated"}, {"conduct.violation"}):
+            in_period = tuple(f for f in v.counted_of(types) if f.occurred_at in period)
+            assert v.counted_of_in(types, period) == in_period, (label, types)
+    assert len(v.counted_of_in({"conduct.violation"}, Period.parse("2026Q3"))) == 3

@@ -582,6 +582,9 @@ def _derivations(
                 for employee_id in chosen:
                     try:
                         made, text = next(results)
+                    except StopIteration:
+                        states.fallback = "the workers sent fewer results than employees"
+                        break
                     except Exception as exc:  # the workers stopped
                         states.fallback = _stopped(exc)
                         break
@@ -590,6 +593,8 @@ def _derivations(
                     yield [derived_event(employee_id, data, at) for data, at in made]
                     done += 1
                 else:
+                    if next(results, None) is not None:
+                        raise RuntimeError("the workers sent more results than employees")
                     return
         # What the workers did not send is derived here: an error about the data itself
         # (not about the workers) is then raised again, by this process.

@@ -132,11 +132,11 @@ def window_start(moment: datetime, length: relativedelta) -> datetime:
     if found is None or found[0] is not length:
         if len(_SHAPES) >= 1024:
             _SHAPES.clear()
-        whole = relativedelta(years=length.years, months=length.months, days=length.days)
-        found = _SHAPES[id(length)] = (
-            length,
-            (length.years, length.months, length.days) if whole == length else None,
+        parts = (length.years, length.months, length.days)
+        whole = all(type(part) is int for part in parts) and length == relativedelta(
+            years=parts[0], months=parts[1], days=parts[2]
         )
+        found = _SHAPES[id(length)] = (length, parts if whole else None)
     shape = found[1]
     if shape is None:
         return moment - length
@@ -145,8 +145,9 @@ def window_start(moment: datetime, length: relativedelta) -> datetime:
 
 
 _SHAPES: dict[int, tuple[relativedelta, tuple[int, int, int] | None]] = {}
-"""id(length) -> (length, its (years, months, days) when that is all it holds): kept with
-the length itself, so an id is never taken for another length's."""
+"""id(length) -> (length, its whole (years, months, days) when that is all it holds): kept
+with the length itself, so an id is never taken for another length's. Lengths are treated
+as values (``span`` shares them): one changed in place after use would keep its old shape."""
 
 
 @lru_cache(maxsize=8192)

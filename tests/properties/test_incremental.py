@@ -564,6 +564,25 @@ def test_a_tick_whose_workers_stop_goes_on_in_its_own_process(
     assert report.workers_stopped == "BrokenProcessPool: a worker was killed"
     assert report.derived == alone[2].derived
 
+    def stops_after_five(self: EmployeePool[Any, Any]) -> Iterator[Any]:
+        for n, result in enumerate(real(self)):
+            if n == 5:
+                return
+            yield result
+
+    monkeypatch.setattr(EmployeePool, "stream", stops_after_five)
+    log, rows, report = run("short.db")
+    assert (log, rows) == alone[:2]
+    assert report.workers_stopped == "the workers sent fewer results than employees"
+
+    def one_too_many(self: EmployeePool[Any, Any]) -> Iterator[Any]:
+        results = list(real(self))
+        yield from [*results, results[-1]]
+
+    monkeypatch.setattr(EmployeePool, "stream", one_too_many)
+    with pytest.raises(RuntimeError, match="more results than employees"):
+        run("long.db")
+
     def cannot_start(self: EmployeePool[Any, Any]) -> EmployeePool[Any, Any]:
         raise OSError("too many open files")
 

@@ -46,3 +46,9 @@ def test_month_ends_clip_as_relativedelta_does() -> None:
     assert window_start(moment, relativedelta(months=13)) == datetime(
         2023, 2, 28, 9, 30, tzinfo=COMPANY_TZ
     )
+
+
+def test_a_length_in_fractions_of_a_day_is_subtracted_as_it_is() -> None:
+    moment = datetime(2024, 3, 10, 12, 0, tzinfo=ZoneInfo("America/New_York"))
+    for length in (relativedelta(days=1.5), relativedelta(months=1, days=0.25)):
+        assert window_start(moment, length) == moment - length

@@ -789,7 +789,7 @@ def _report(
         f"{facts:,} observations of {len(cards):,} employees recorded into {escape(path)} "
         f"({ledger.store.head():,} events with the rulebook and the ledger's own). The ledger "
         f"derived {len(sanctions):,} consequences ({len(voided):,} voided by corrections recorded "
-        f"later) and {len(grades)} quarterly grades."
+        f"later) and {len(grades):,} quarterly grades."
     )
     _departments(console, ledger, quarter, list(cards.values()))
     _grade_table(console, quarter, grades)
@@ -923,4 +923,7 @@ def _explain(console: Console, ledger: Ledger, state: SanctionState) -> None:
     title = f"ledger explain {state.sanction_id}"
     text = explain(ledger, state.sanction_id).text().rstrip()
     console.print()
-    console.print(Panel(Text(text), title=title, title_align="left", expand=False))
+    # (wrapped inside the panel: a console that soft-wraps would crop its lines instead)
+    console.print(
+        Panel(Text(text), title=title, title_align="left", expand=False), soft_wrap=False
+    )

@@ -93,7 +93,8 @@ class ImportRejected(LedgerError):
         self.problems = tuple(problems) or ((line, FieldProblem("", reason)),)
         self.bad_lines = bad_lines
         self.lines = lines
-        text = "\n".join(f"{source}:{n}: {p}" for n, p in self.problems)
+        # (line 0 is the whole file: no line to name)
+        text = "\n".join(f"{source}:{n}: {p}" if n else f"{source}: {p}" for n, p in self.problems)
         named = len({n for n, _ in self.problems})
         if bad_lines > named:
             text += f"\n... and {bad_lines - named} more bad lines"

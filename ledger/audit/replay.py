@@ -126,7 +126,12 @@ def _row(
 
 
 def replay(
-    ledger: Ledger, period: Period, document: str | None = None, *, workers: int | None = None
+    ledger: Ledger,
+    period: Period,
+    document: str | None = None,
+    *,
+    workers: int | None = None,
+    source: str = "<rulebook>",
 ) -> ReplayReport:
     """Derive ``period`` under ``document`` (default: the adopted rulebooks) and diff it.
 
@@ -134,13 +139,17 @@ def replay(
         workers: processes to use; employees partition cleanly, so a SQLite ledger with
             many employees is replayed on every core (default: all cores from 500 employees
             up; see :mod:`ledger.audit.pool`).
+        source: where ``document`` came from, for error messages.
     """
     if document is None:
         books = ledger.rulebooks()
         label = "the rulebooks as adopted"
     else:
         proposed = AdoptedRulebook.from_document(
-            document, effective_from=date(1970, 1, 1), published_on=date(1970, 1, 1)
+            document,
+            effective_from=date(1970, 1, 1),
+            published_on=date(1970, 1, 1),
+            source=source,
         )
         books = RulebookSet([proposed])
         label = f"{proposed.rulebook.id} v{proposed.rulebook.version} ({proposed.sha256[:12]})"

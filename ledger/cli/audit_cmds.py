@@ -178,8 +178,10 @@ def replay_cmd(state: LedgerContext, period: str, rulebook_file: str | None, fmt
             document = Path(rulebook_file).read_text(encoding="utf-8")
         except OSError as exc:
             fail(f"{rulebook_file}: cannot read: {exc.strerror}")
+        except UnicodeDecodeError as exc:
+            fail(f"{rulebook_file}: not UTF-8 text ({exc.reason}): a rulebook is TOML")
     with progress(err, f"replaying {period}"):
-        report = replay(ledger, Period.parse(period), document)
+        report = replay(ledger, Period.parse(period), document, source=rulebook_file or "")
     data = report.to_json()
     if fmt == "json":
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))

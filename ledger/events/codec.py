@@ -174,7 +174,11 @@ def parse_event(
         try:
             loaded = orjson.loads(raw)
         except orjson.JSONDecodeError as exc:
-            raise ValidationFailed([FieldProblem("", f"not valid JSON: {exc}")]) from None
+            # The position within this record (one line of a file): its own "line 2" (a
+            # trailing newline) would read as the file's.
+            raise ValidationFailed(
+                [FieldProblem("", f"not valid JSON: {exc.msg} at column {exc.pos + 1}")]
+            ) from None
     else:
         loaded = raw
     if not isinstance(loaded, Mapping):

@@ -381,3 +381,36 @@ def test_an_internal_error_writes_its_traceback_to_a_log_file(
     assert str(log) in err and "RuntimeError: boom" in log.read_text()
     with pytest.raises(RuntimeError, match="boom"):
         main(["--debug", "schema"])
+
+
+def test_json_cut_short_is_placed_by_column_not_by_a_line_of_its_own(
+    db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The record's trailing newline made the parser say "line 2 column 1" inside file line 2.
+    source = tmp_path / "cut.jsonl"
+    source.write_text(line() + "\n" + '{"type": "attendance.late_arrival",\n', encoding="utf-8")
+    err = refused(db, source, capsys)
+    assert f"{source}:2: not valid JSON: unexpected end of data at column 37" in err
+    assert "line 2 column" not in err
+
+
+def test_a_file_that_cannot_be_read_is_named_without_a_line(
+    db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = tmp_path / "missing.jsonl"
+    err = refused(db, missing, capsys)
+    assert f"{missing}: cannot read: No such file or directory" in err
+    assert f"{missing}:0:" not in err
+
+
+def test_replay_names_the_rulebook_file_it_cannot_use(
+    db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "proposal.toml"
+    bad.write_text("this is = = not toml\n", encoding="utf-8")
+    code, _, err = run(db, "replay", "--period", "2026Q3", "--rulebook", str(bad), capsys=capsys)
+    assert code == 2 and f"{bad}:" in err and "<rulebook>" not in err
+    binary = tmp_path / "proposal.bin"
+    binary.write_bytes(b"\xff\xfe\x00binary")
+    code, _, err = run(db, "replay", "--period", "2026Q3", "--rulebook", str(binary), capsys=capsys)
+    assert code == 2 and f"{binary}: not UTF-8 text" in err and "Traceback" not in err

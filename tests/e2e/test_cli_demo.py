@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -70,6 +71,12 @@ def test_demo_writes_demo_db_in_the_working_directory_and_prints_every_section(
         "built, recorded and reported in",
     ):
         assert section in done.stdout
+    # The explanation panel wraps its long lines (a console that soft-wraps used to crop
+    # them at the width, ids and all, when the output went to a file or a pipe).
+    panel = done.stdout[done.stdout.index("ledger explain") :]
+    panel = panel[: panel.index("╰")]
+    ids = re.findall(r"\(([0-9a-f-]{8,})", panel.replace("│", " ").replace("\n", ""))
+    assert ids and all(re.fullmatch(r"[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}", i) for i in ids)
 
 
 def test_the_demo_database_verifies_and_lists_its_sanctions(

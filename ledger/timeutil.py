@@ -131,25 +131,20 @@ class Period:
 
 @lru_cache(maxsize=4096)
 def _parsed(label: str) -> Period:
-    return Period._parse(label)
-
-
-@lru_cache(maxsize=4096)
-def _period(label: str) -> Period:
     # Periods are immutable; the rules ask for the same few quarters per fact.
-    return Period.parse(label)
+    return Period._parse(label)
 
 
 def quarter_of(moment: datetime) -> Period:
     """The calendar quarter (company time) containing ``moment``."""
     local = to_company(moment)
-    return _period(f"{local.year}Q{(local.month - 1) // 3 + 1}")
+    return _parsed(f"{local.year}Q{(local.month - 1) // 3 + 1}")
 
 
 def month_of(moment: datetime) -> Period:
     """The calendar month (company time) containing ``moment``."""
     local = to_company(moment)
-    return _period(f"{local.year}-{local.month:02d}")
+    return _parsed(f"{local.year}-{local.month:02d}")
 
 
 def months_of(period: Period) -> list[Period]:

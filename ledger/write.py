@@ -861,11 +861,11 @@ def _pending_full(
             employee_id, employment_quarters(facts, horizon), derived, grades, rulebooks, now
         )
         new += _payroll_closings(
-            ledger,
             employee_id,
             facts,
             derived,
             recorded,
+            rulebooks,
             horizon,
             horizon if closing_from is None else closing_from,
         )
@@ -1027,7 +1027,9 @@ def _pending_resumed(
             ]
             new += _grade_changes(employee_id, quarters, inputs, grades, rulebooks, now)
     if closing_from is not None and horizon is not None:
-        closings = _payroll_resumed(ledger, employee_id, state.at, derived, horizon, closing_from)
+        closings = _payroll_resumed(
+            ledger, employee_id, state.at, derived, rulebooks, horizon, closing_from
+        )
         if closings is None:
             return None  # nothing was written: derived in full instead
         new += closings
@@ -1111,11 +1113,11 @@ def _grade_changes(
 
 
 def _payroll_closings(
-    ledger: Ledger,
     employee_id: str,
     facts: list[Event],
     derived: Derivation,
     recorded: list[Recorded],
+    rulebooks: RulebookSet,
     horizon: datetime,
     closing_from: datetime,
 ) -> list[Event]:
@@ -1133,9 +1135,9 @@ def _payroll_closings(
                 if not EVENT_TYPES[r.event.type].DERIVED and r.event.occurred_at <= horizon
             ]
         )
-        derived = derive(employee_id, observed, ledger.rulebooks(), horizon)
+        derived = derive(employee_id, observed, rulebooks, horizon)
         facts = [f for f in observed if f.event_id not in derived.retracted]
-    return _closings(employee_id, facts, derived, closed, ledger.rulebooks(), horizon, closing_from)
+    return _closings(employee_id, facts, derived, closed, rulebooks, horizon, closing_from)
 
 
 def _closings(
@@ -1183,6 +1185,7 @@ def _payroll_resumed(
     employee_id: str,
     at: datetime,
     derived: Derivation,
+    rulebooks: RulebookSet,
     horizon: datetime,
     closing_from: datetime,
 ) -> list[Event] | None:
@@ -1200,7 +1203,6 @@ def _payroll_resumed(
         # A fact, an appeal or a retraction that occurred after the horizon (a tick behind
         # the clock): the months close as of the horizon, from the facts up to it, in full.
         return None
-    rulebooks = ledger.rulebooks()
     recorded = list(ledger.store.read(employee_id=employee_id, types=_PAYROLL_READ))
     settled = []
     for held in fold_sanctions(recorded).values():

@@ -202,23 +202,22 @@ def counted_facts(
     observations = sorted((f for f in facts if f.type in _OBSERVED), key=_order)
     retracted: dict[UUID, UUID] = {}
     findings: list[Finding] = []
-    retractions = [f for f in observations if isinstance(f.data, Retracted)]
+    retractions = [(f, d) for f in observations if isinstance(d := f.data, Retracted)]
     ids = {f.event_id for f in observations} if retractions else set()
-    for fact in retractions:
-        if isinstance(fact.data, Retracted):
-            if fact.data.target_event_id in ids:
-                retracted.setdefault(fact.data.target_event_id, fact.event_id)
-            else:
-                findings.append(
-                    Finding(
-                        "unknown_retraction_target",
-                        fact.employee_id,
-                        fact.occurred_at,
-                        f"retraction {fact.event_id} names {fact.data.target_event_id}, "
-                        "which is not in this employee's stream",
-                        (fact.event_id,),
-                    )
+    for fact, data in retractions:
+        if data.target_event_id in ids:
+            retracted.setdefault(data.target_event_id, fact.event_id)
+        else:
+            findings.append(
+                Finding(
+                    "unknown_retraction_target",
+                    fact.employee_id,
+                    fact.occurred_at,
+                    f"retraction {fact.event_id} names {data.target_event_id}, "
+                    "which is not in this employee's stream",
+                    (fact.event_id,),
                 )
+            )
     appeals = [
         f for f in observations if f.type.startswith("appeal.") and f.event_id not in retracted
     ]

@@ -110,9 +110,7 @@ def quarter_grade(derived: GradeInputs, quarter: Period, rulebooks: RulebookSet)
             continue
         if outcome.issued_at in quarter and outcome.kind in counts:
             counts[outcome.kind] += 1
-        live_at_end = outcome.issued_at < end and (
-            outcome.expires_at is None or outcome.expires_at > quarter.last_instant
-        )
+        live_at_end = outcome.expires_at is None or outcome.expires_at > quarter.last_instant
         if not live_at_end:
             continue
         if outcome.kind in ("demerit", "major_demerit") and ceiling != "qualified":

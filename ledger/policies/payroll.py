@@ -143,7 +143,7 @@ def payroll_months(
     dropped = derivation.retracted.keys() | among.keys()
     facts = [f for f in facts if f.event_id not in dropped]
     span = employment_span(facts) if every_month else None
-    # Only hires and wage changes set a wage: sorted once here, not for every month.
+    # Only hires and wage changes set a wage: picked out once here, not for every month.
     wages = sorted(
         (f for f in facts if isinstance(f.data, Hired | WageChanged)),
         key=lambda f: (f.occurred_at, f.event_id.int),

@@ -113,13 +113,6 @@ def span(*, months: int = 0, days: int = 0) -> relativedelta:
     return relativedelta(months=months, days=days)
 
 
-@cache
-def back(length: relativedelta) -> relativedelta:
-    """``-length``, built once per value: ``moment + back(length)`` is ``moment - length``
-    at half the cost (subtracting a relativedelta negates it first, every time)."""
-    return -length
-
-
 def window_start(moment: datetime, length: relativedelta) -> datetime:
     """``moment - length``, exactly.
 

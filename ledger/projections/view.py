@@ -78,42 +78,31 @@ class EmployeeView:
         retracted = self.retracted
         return tuple(f for f in self.facts if f.event_id in retracted) if retracted else ()
 
-    @cached_property
-    def _times(self) -> list[datetime]:
-        return [f.occurred_at for f in self.counted]
-
     def counted_in(self, period: Period) -> tuple[Event, ...]:
         """The counted facts that occurred in ``period``, in order: a slice of
         :attr:`counted`, which is in time order, found by bisection."""
-        times = self._times
-        return self.counted[bisect_left(times, period.start) : bisect_left(times, period.end)]
-
-    @cached_property
-    def _subsets(self) -> dict[frozenset[str], tuple[Event, ...]]:
-        return {}
+        return _between(*self._subset(None), period)
 
     def counted_of(self, types: Iterable[str]) -> tuple[Event, ...]:
         """The counted facts of these event types, in order (each subset computed once: a
         read model that looks for a few types need not scan every fact again)."""
-        key = frozenset(types)
-        memo = self._subsets
-        found = memo.get(key)
-        if found is None:
-            found = memo[key] = tuple(f for f in self.counted if f.type in key)
-        return found
+        return self._subset(frozenset(types))[0]
 
     def counted_of_in(self, types: Iterable[str], period: Period) -> tuple[Event, ...]:
         """:meth:`counted_of` that occurred in ``period`` (a slice of it, by bisection)."""
-        key = frozenset(types)
-        found = self.counted_of(key)
-        times = self._subset_times.get(key)
-        if times is None:
-            times = self._subset_times[key] = [f.occurred_at for f in found]
-        return found[bisect_left(times, period.start) : bisect_left(times, period.end)]
+        return _between(*self._subset(frozenset(types)), period)
 
     @cached_property
-    def _subset_times(self) -> dict[frozenset[str], list[datetime]]:
+    def _subsets(self) -> dict[frozenset[str] | None, tuple[tuple[Event, ...], list[datetime]]]:
         return {}
+
+    def _subset(self, key: frozenset[str] | None) -> tuple[tuple[Event, ...], list[datetime]]:
+        """The counted facts of the types in ``key`` (``None``: all), with their times."""
+        found = self._subsets.get(key)
+        if found is None:
+            facts = self.counted if key is None else tuple(f for f in self.counted if f.type in key)
+            found = self._subsets[key] = (facts, [f.occurred_at for f in facts])
+        return found
 
     @cached_property
     def span(self) -> tuple[datetime, datetime | None] | None:
@@ -208,3 +197,8 @@ def employee_view(
         derivation,
         closed,
     )
+
+
+def _between(facts: tuple[Event, ...], times: list[datetime], period: Period) -> tuple[Event, ...]:
+    """The slice of ``facts`` (in time order, ``times`` theirs) that occurred in ``period``."""
+    return facts[bisect_left(times, period.start) : bisect_left(times, period.end)]

@@ -8,21 +8,23 @@ they are (rule, kind, causes, issue time), not by id (ids include the rulebook v
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+import orjson
+
 from ledger.audit.pool import EmployeePool
-from ledger.events import EVENT_TYPES, GradeAssigned
-from ledger.money import ZERO
+from ledger.events import EVENT_TYPES, GradeAssigned, SanctionIssued, SanctionVoided
+from ledger.money import ZERO, to_money
 from ledger.policies.engine import derive
 from ledger.policies.grades import employment_quarters, grades_for
 from ledger.policies.hiring import employed
 from ledger.policies.rulebook import AdoptedRulebook, RulebookSet
-from ledger.policies.status import fold_sanctions
-from ledger.store import Recorded
+from ledger.store import ReadFilter, Recorded, Row
+from ledger.store.base import recorded_of_row
 from ledger.timeutil import COMPANY_TZ, Period, quarter_of
 
 if TYPE_CHECKING:
@@ -161,31 +163,78 @@ def replay(
     return ReplayReport(period.label, label, tuple(diffs))
 
 
+_FOLDED = frozenset({SanctionIssued.TYPE, SanctionVoided.TYPE, GradeAssigned.TYPE})
+_FACTS = frozenset(name for name, model in EVENT_TYPES.items() if not model.DERIVED)
+
+
+def _recorded_side(
+    rows: Iterable[Row], period: Period
+) -> tuple[dict[Key, dict[str, Any]], dict[str, tuple[str, int]]]:
+    """The recorded consequences of ``period`` still in force, by what they are, and the
+    recorded grades by quarter, read from the stored rows' ``data`` (in position order).
+
+    This is :func:`~ledger.policies.status.fold_sanctions` for the two things a replay
+    compares (a consequence issued, then perhaps voided; a reissue lifts the void) and the
+    last grade recorded per quarter, taken from the canonical JSON the store kept, without
+    decoding the whole payload: a ``sanction.issued`` with its basis costs five times an
+    observation to validate, and nothing else of it is compared. Every value compared is
+    put in the form the replayed side takes (company time, two-place money).
+    """
+    issued: dict[str, tuple[dict[str, Any], bool]] = {}
+    grades: dict[str, tuple[str, int]] = {}
+    for row in rows:
+        if row.type not in _FOLDED:
+            continue
+        if row.schema_version == EVENT_TYPES[row.type].SCHEMA_VERSION:
+            data = orjson.loads(row.data)
+        else:  # an older schema: upcast and decoded as any read does
+            data = recorded_of_row(row).event.data.model_dump(mode="json")
+        if row.type == SanctionIssued.TYPE:
+            issued[data["sanction_id"]] = (data, False)
+        elif row.type == SanctionVoided.TYPE:
+            found = issued.get(data["sanction_id"])
+            if found is not None:
+                issued[data["sanction_id"]] = (found[0], True)
+        else:
+            grades[data["period"]] = (data["level"], data["score"])
+    recorded: dict[Key, dict[str, Any]] = {}
+    for data, voided in issued.values():
+        effective = datetime.fromisoformat(data["effective_at"]).astimezone(COMPANY_TZ)
+        if voided or effective not in period:
+            continue
+        amount = data.get("amount")
+        key: Key = (
+            data["rule_id"],
+            data["kind"],
+            tuple(sorted(data["caused_by"])),
+            effective.isoformat(),
+        )
+        recorded[key] = _row(
+            data["kind"],
+            data["rule_id"],
+            None if amount is None else to_money(amount),
+            key[3],
+            data["basis"]["summary"],
+        )
+    return recorded, grades
+
+
 def _employee_diff(
     employee_id: str,
-    stream: Sequence[Recorded],
+    stream: Sequence[Recorded | Row],
     books: RulebookSet,
     period: Period,
     now: datetime,
     horizon: datetime | None,
 ) -> EmployeeDiff:
-    """What ``period`` would differ by for one employee (pure)."""
-    events = employed([r.event for r in stream])
+    """What ``period`` would differ by for one employee (pure): ``stream`` has the facts
+    decoded and the derived events as stored rows (``EventStore.read_partly``)."""
+    events = employed([r.event for r in stream if isinstance(r, Recorded)])
     diff = EmployeeDiff(employee_id)
-    recorded: dict[Key, dict[str, Any]] = {}
-    for state in fold_sanctions(stream).values():
-        if state.voided or state.issued.effective_at not in period:
-            continue
-        i = state.issued
-        key: Key = (
-            i.rule_id,
-            i.kind,
-            tuple(sorted(map(str, i.caused_by))),
-            i.effective_at.isoformat(),
-        )
-        recorded[key] = _row(i.kind, i.rule_id, i.amount, key[3], i.basis.summary)
+    recorded, was = _recorded_side((r for r in stream if isinstance(r, Row)), period)
     derived = derive(employee_id, events, books, now)
     replayed: dict[Key, dict[str, Any]] = {}
+    key: Key
     for o in derived.outcomes:
         if o.issued_at in period:
             key = (
@@ -207,25 +256,20 @@ def _employee_diff(
             if row["kind"] in _MONEY and row["amount"]:
                 totals[row["kind"]] = totals.get(row["kind"], ZERO) + Decimal(row["amount"])
     if horizon is not None:
-        facts = [e for e in events if not EVENT_TYPES[e.type].DERIVED]
         quarters = [
             q
-            for q in employment_quarters(facts, horizon)
+            for q in employment_quarters(events, horizon)
             if q.start in period or quarter_of(period.start) == q
         ]
-        was = {}
-        for e in events:
-            if isinstance(e.data, GradeAssigned):
-                was[e.data.period] = e.data
         for grade in grades_for(derived, quarters, books):
             before = was.get(grade.period)
-            if before is None or (before.level, before.score) != (grade.level, grade.score):
+            if before != (grade.level, grade.score):
                 diff.grades.append(
                     {
                         "period": grade.period,
                         "recorded": None
                         if before is None
-                        else {"level": before.level, "score": before.score},
+                        else {"level": before[0], "score": before[1]},
                         "replayed": {"level": grade.level, "score": grade.score},
                     }
                 )
@@ -236,5 +280,7 @@ _Params = tuple[RulebookSet, Period, datetime, "datetime | None"]
 
 
 def _diff_of(ledger: Ledger, employee_id: str, params: _Params) -> EmployeeDiff:
-    """One employee's diff, read from ``ledger`` (in a worker process or not)."""
-    return _employee_diff(employee_id, list(ledger.store.read(employee_id=employee_id)), *params)
+    """One employee's diff, read from ``ledger`` (in a worker process or not): the facts
+    decoded, the derived events left as stored rows for :func:`_recorded_side`."""
+    stream = list(ledger.store.read_partly(ReadFilter(employee_id=employee_id), _FACTS))
+    return _employee_diff(employee_id, stream, *params)

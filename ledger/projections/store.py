@@ -29,6 +29,7 @@ import orjson
 
 from ledger.errors import UsageError
 from ledger.events import INERT_LEDGER_TYPES, LEDGER_STREAM
+from ledger.policies.rulebook import RulebookSet
 from ledger.projections.view import EmployeeView, employee_view
 from ledger.store import ReadFilter
 from ledger.timeutil import quarter_of
@@ -160,12 +161,16 @@ def _rows_for(projections: Sequence[Projection], view: EmployeeView) -> _Employe
     ]
 
 
+_LedgerState = tuple[RulebookSet, datetime | None]
+
+
 def _rows_of_employee(
-    ledger: Ledger, employee_id: str, params: tuple[tuple[str, ...], datetime]
+    ledger: Ledger, employee_id: str, params: tuple[tuple[str, ...], datetime, _LedgerState]
 ) -> _EmployeeRows:
-    """:func:`_rows_for` of built-in projections by name (run on a pool's worker)."""
-    names, as_of = params
-    view = employee_view(ledger, employee_id, as_of=as_of)
+    """:func:`_rows_for` of built-in projections by name (run on a pool's worker), under
+    the caller's rulebooks and horizon."""
+    names, as_of, state = params
+    view = employee_view(ledger, employee_id, as_of=as_of, ledger_state=state)
     return _rows_for([PROJECTIONS[n] for n in names], view)
 
 
@@ -294,16 +299,19 @@ class Projections:
         transaction, whose uncommitted events the workers could not see)."""
         names = tuple(p.name for p in projections)
         builtin = all(PROJECTIONS.get(p.name) is p for p in projections)
+        state = (self.ledger.rulebooks(), self.ledger.horizon())
         if builtin and not self.ledger.store.in_transaction():
             from ledger.audit.pool import EmployeePool
 
+            params = (names, as_of, state)
             with EmployeePool(
-                self.ledger, employees, _rows_of_employee, (names, as_of), workers=self.workers
+                self.ledger, employees, _rows_of_employee, params, workers=self.workers
             ) as pool:
                 yield pool.stream()
             return
         yield (
-            _rows_for(projections, employee_view(self.ledger, e, as_of=as_of)) for e in employees
+            _rows_for(projections, employee_view(self.ledger, e, as_of=as_of, ledger_state=state))
+            for e in employees
         )
 
     @staticmethod

@@ -25,9 +25,18 @@ if TYPE_CHECKING:
     from ledger.policies.grades import Grade
     from ledger.policies.payroll import PayrollMonth
 
-__all__ = ["EmployeeView", "employee_view"]
+__all__ = ["VIEW_TYPES", "EmployeeView", "employee_view"]
 
 _DAWN = datetime(1970, 1, 1, tzinfo=COMPANY_TZ)
+
+VIEW_TYPES = frozenset(
+    [name for name, model in EVENT_TYPES.items() if not model.DERIVED] + [PayrollClosed.TYPE]
+)
+"""The event types a view reads from an employee's stream: the facts, and the payroll
+months closed (which are never recomputed). The consequences, grades and their changes a
+view shows are derived again from the facts, so the recorded ones are not read: decoding
+them (a ``sanction.issued`` with its basis costs five times an observation) was a tenth of
+a rebuild. docs/ARCHITECTURE.md, "Read models"."""
 
 
 @dataclass(frozen=True)
@@ -35,7 +44,9 @@ class EmployeeView:
     """What is known about one employee.
 
     Attributes:
-        recorded: the stream as recorded by ``known_at`` (facts and derived events).
+        recorded: the stream's facts and ``payroll.closed`` records, as recorded by
+            ``known_at`` (the other derived events, which no read model takes from the log,
+            are not read: see :data:`VIEW_TYPES`).
         facts: observations with ``occurred_at <= as_of`` (retractions and appeals included).
         derivation: what the policies derive from ``facts``, deadlines evaluated up to
             ``evaluated_to`` = min(``as_of``, the horizon known at ``known_at``).
@@ -155,23 +166,32 @@ def employee_view(
     *,
     as_of: datetime | None = None,
     known_at: datetime | None = None,
+    ledger_state: tuple[RulebookSet, datetime | None] | None = None,
 ) -> EmployeeView:
     """Build the view of ``employee_id`` from ``ledger`` (a :class:`ledger.app.Ledger`).
 
     Args:
         as_of: valid time (default: the ledger clock's now).
         known_at: transaction time (default: everything recorded).
+        ledger_state: the rulebooks and horizon to use, as ``ledger.ledger_state`` gives
+            them (default: as known at ``known_at``). A caller building many views passes
+            one snapshot, so all are computed under the same rulebooks and horizon, and the
+            ``_ledger`` stream is not looked up again for each.
     """
     from ledger.app import Ledger
 
     assert isinstance(ledger, Ledger)
     moment = as_of or ledger.now()
-    rulebooks, horizon = (
-        ledger.ledger_state(known_at)
-        if known_at is not None
-        else (ledger.rulebooks(), ledger.horizon())
+    if ledger_state is None:
+        ledger_state = (
+            ledger.ledger_state(known_at)
+            if known_at is not None
+            else (ledger.rulebooks(), ledger.horizon())
+        )
+    rulebooks, horizon = ledger_state
+    recorded = tuple(
+        ledger.store.read(employee_id=employee_id, recorded_to=known_at, types=VIEW_TYPES)
     )
-    recorded = tuple(ledger.store.read(employee_id=employee_id, recorded_to=known_at))
     facts = tuple(
         r.event
         for r in recorded

@@ -21,7 +21,7 @@ from ledger.errors import (
     ValidationFailed,
 )
 from ledger.events import Event, Ticked
-from ledger.store import GENESIS_HASH, EventStore, ReadFilter
+from ledger.store import GENESIS_HASH, EventStore, ReadFilter, Recorded, Row
 from ledger.store.base import _DERIVATION_SEAL
 from ledger.testing import ManualClock, absent, complaint_received, early, instant, late, praised
 from ledger.write import derived_event
@@ -260,6 +260,20 @@ class StoreContract:
     ) -> None:
         types = frozenset({"attendance.late_arrival", "service.customer_praised"})
         assert [r.event for r in store.read(types=types)] == [mixed[0], mixed[1], mixed[5]]
+
+    def test_reading_partly_decodes_the_types_asked_and_keeps_the_others_as_rows(
+        self, store: EventStore, mixed: list[Event]
+    ) -> None:
+        decode = frozenset({"attendance.late_arrival", "attendance.early_departure"})
+        flt = ReadFilter(employee_id="E1")
+        got = list(store.read_partly(flt, decode))
+        assert [type(r) for r in got] == [Recorded, Row, Recorded]
+        read, rows = list(store.read(flt)), list(store.rows(flt))
+        assert [got[0], got[2]] == [read[0], read[2]]
+        assert got[1] == rows[1]
+        assert got[1].type == "attendance.absence"
+        everything = list(store.read_partly(ReadFilter(), frozenset()))
+        assert everything == list(store.rows())
 
     def test_reading_a_position_range_includes_both_ends(
         self, store: EventStore, mixed: list[Event]

@@ -27,8 +27,10 @@ from test_policies import HORIZON, appealed_quarters
 from ledger.app import Ledger
 from ledger.audit import ReplayReport, replay, verify
 from ledger.audit.bundle import export_bundle, verify_bundle
-from ledger.events import Event
+from ledger.audit.replay import _recorded_side
+from ledger.events import Event, GradeAssigned
 from ledger.policies.rulebook import Rulebook
+from ledger.policies.status import fold_sanctions
 from ledger.testing import ManualClock, WhenResolvable, hired
 from ledger.timeutil import Period
 
@@ -141,3 +143,36 @@ def test_an_honest_ledger_verifies_and_so_does_its_bundle(ledger: Ledger) -> Non
         out = Path(scratch) / "bundle"
         export_bundle(ledger, Q3, out)
         assert verify_bundle(out) == []
+
+
+@HALF
+@given(ledgers(), st.sampled_from(["2026Q3", "2026Q4", "2026"]))
+def test_the_recorded_side_read_from_rows_equals_the_folded_decoded_events(
+    ledger: Ledger, label: str
+) -> None:
+    """``_recorded_side`` reads a few fields of the stored rows (no payload decoded); it
+    must give what folding the decoded events gives (voids, reissues and regrades
+    included), in the replayed side's form."""
+    period = Period.parse(label)
+    for emp in ledger.employees():
+        recorded, grades = _recorded_side(ledger.store.rows(employee_id=emp), period)
+        expected: dict[Any, dict[str, Any]] = {}
+        for state in fold_sanctions(ledger.store.read(employee_id=emp)).values():
+            i = state.issued
+            if state.voided or i.effective_at not in period:
+                continue
+            causes = tuple(sorted(map(str, i.caused_by)))
+            key = (i.rule_id, i.kind, causes, i.effective_at.isoformat())
+            expected[key] = {
+                "kind": i.kind,
+                "rule_id": i.rule_id,
+                "amount": None if i.amount is None else format(i.amount, "f"),
+                "issued_at": key[3],
+                "summary": i.basis.summary,
+            }
+        assert recorded == expected
+        was = {}
+        for r in ledger.store.read(employee_id=emp):
+            if isinstance(r.event.data, GradeAssigned):
+                was[r.event.data.period] = (r.event.data.level, r.event.data.score)
+        assert grades == was

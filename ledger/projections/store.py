@@ -4,10 +4,11 @@ A projection turns one :class:`EmployeeView` into rows keyed by a string. The st
 tables are caches: :meth:`Projections.catch_up` reads the log after each projection's
 checkpoint, recomputes only the employees it touched (all of them when the ``_ledger``
 stream moved: a rulebook or a tick changes everyone), and moves the checkpoint in one
-write. :meth:`Projections.rebuild` drops a projection and recomputes every employee; the
-result equals the incremental one because both compute each employee's rows from the same
-log. Stored rows are computed as of the ledger's horizon (the last tick) or, before any
-tick, the head's ``recorded_at`` — a function of the log alone, never of the wall clock.
+write. :meth:`Projections.rebuild` recomputes every employee of a projection (and deletes
+any row no employee owns); the result equals the incremental one because both compute each
+employee's rows from the same log. Stored rows are computed as of the ledger's horizon (the
+last tick) or, before any tick, the head's ``recorded_at`` — a function of the log alone,
+never of the wall clock.
 
 On a read-only store catching up computes the touched employees' rows in memory and
 :meth:`Projections.rows` answers from the stored rows with those laid over them, so a reader
@@ -239,7 +240,7 @@ class Projections:
         head: int,
         since: int = 0,
         *,
-        drop: bool = False,
+        prune: bool = False,
     ) -> None:
         """Recompute ``employees`` for several projections from one view each.
 
@@ -251,17 +252,16 @@ class Projections:
         the stamp's instant moved and it recomputes all). A read-only store is offered all
         of the rows at the end.
 
-        ``drop``: first drop every row of ``projections`` (a rebuild), in a transaction of its
-        own, once the workers have started: a million events' rows take seconds to delete,
-        which the workers spend computing the first employees.
+        ``prune``: also delete, with the last slice, the rows of any owner other than
+        ``employees`` (a rebuild, which recomputes every employee: what is left is rows no
+        employee owns). Each slice replaces its employees' rows in place rather than after
+        a drop of the whole projection: deleting a million events' rows up front cost the
+        writer 1.9 s of CPU, and writing each page twice (emptied, then filled) to the WAL.
         """
         as_of = stored_as_of(self.ledger)
         ordered = sorted(employees)
         store = self.ledger.store
         with self._employee_rows(projections, ordered, as_of) as results:
-            if drop:
-                for projection in projections:
-                    store.projection_drop(projection.name)
             if store.readonly:
                 rows = self._rows_of(projections, len(ordered), results, as_of, stamp=True)
                 for projection in projections:
@@ -282,6 +282,8 @@ class Projections:
                 replaced = set(chunk) | ({LEDGER_STREAM} if final else set())
                 with store.transaction():
                     for projection in projections:
+                        if prune and final:
+                            store.projection_retain(projection.name, {*employees, LEDGER_STREAM})
                         store.projection_replace(
                             projection.name,
                             replaced,
@@ -365,13 +367,14 @@ class Projections:
         return None
 
     def rebuild(self, name: str | None = None) -> int:
-        """Drop ``name`` (default: every projection) and recompute it from the whole log.
+        """Recompute ``name`` (default: every projection) from the whole log: every
+        employee's rows replaced, any other row deleted.
 
         Several projections are rebuilt from one view per employee.
         """
         chosen = [self._get(name)] if name else [self.registry[n] for n in sorted(self.registry)]
         employees = set(self.ledger.employees())
-        self._compute_many(chosen, employees, self.ledger.store.head(), drop=True)
+        self._compute_many(chosen, employees, self.ledger.store.head(), prune=True)
         return len(employees)
 
     def rows(self, name: str, employee_id: str | None = None) -> Iterator[dict[str, Any]]:

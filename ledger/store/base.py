@@ -14,7 +14,7 @@ import itertools
 import re
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Container, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Container, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -557,6 +557,11 @@ class EventStore(ABC):
     @abstractmethod
     def projection_drop(self, name: str) -> None:
         """Forget a projection's rows and checkpoint (for a rebuild)."""
+
+    @abstractmethod
+    def projection_retain(self, name: str, owners: Collection[str]) -> None:
+        """Delete the rows of ``name`` whose owner is not in ``owners`` (a rebuild, which
+        replaces the rows of every owner it computes, clears the others this way)."""
 
     def projection_page(
         self,

@@ -9,7 +9,7 @@ and checkpoints all return to what they were when the transaction began.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
 from typing import Any
@@ -166,6 +166,15 @@ class MemoryStore(EventStore):
             for key, owner, value in rows:
                 table[key] = (owner, value)
             self._checkpoints[name] = checkpoint
+
+    def projection_retain(self, name: str, owners: Collection[str]) -> None:
+        with self.transaction():
+            table = self._projections.get(name)
+            if table is None:
+                return
+            self._save_projection(name)
+            for key in [k for k, (owner, _) in table.items() if owner not in owners]:
+                del table[key]
 
     def projection_drop(self, name: str) -> None:
         with self.transaction():

@@ -33,7 +33,7 @@ from __future__ import annotations
 import threading
 import time
 import zlib
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, suppress
 from datetime import datetime
 from typing import Any
@@ -643,6 +643,17 @@ class PostgresStore(SQLBackend, EventStore):
         finally:
             with suppress(psycopg.Error):
                 conn.close()
+
+    def projection_retain(self, name: str, owners: Collection[str]) -> None:
+        with self.transaction():
+            try:
+                self._connection().execute(
+                    "DELETE FROM projection_rows WHERE name = %s "
+                    "AND NOT (employee_id = ANY(%s::text[]))",
+                    (name, sorted(owners)),
+                )
+            except psycopg.Error as exc:
+                raise StorageError(f"{self.name}: projection {name} not pruned: {exc}") from exc
 
     def projection_drop(self, name: str) -> None:
         with self.transaction():

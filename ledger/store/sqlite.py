@@ -28,7 +28,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Container, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Container, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, suppress
 from datetime import datetime
 from pathlib import Path
@@ -670,6 +670,17 @@ class SQLiteStore(SQLBackend, EventStore):
             return False
         finally:
             conn.close()
+
+    def projection_retain(self, name: str, owners: Collection[str]) -> None:
+        with self.transaction():
+            try:
+                self._connection().execute(
+                    "DELETE FROM projection_rows WHERE name = ? "
+                    "AND employee_id NOT IN (SELECT value FROM json_each(?))",
+                    (name, orjson.dumps(sorted(owners)).decode()),
+                )
+            except sqlite3.Error as exc:
+                raise StorageError(f"{self.path}: projection {name} not pruned: {exc}") from exc
 
     def projection_drop(self, name: str) -> None:
         with self.transaction():

@@ -374,6 +374,24 @@ class StoreContract:
         assert store.projection_checkpoint("q") == 4
         assert list(store.projection_rows("q")) == [("k0", "E0", "{}")]
 
+    def test_retaining_owners_deletes_only_the_other_owners_rows_of_that_projection(
+        self, store: EventStore
+    ) -> None:
+        rows = [("k1", "E1", "{}"), ("k2", "E2", "{}"), ("k3", "E3", "{}"), ("~", "_ledger", "{}")]
+        store.projection_replace("p", ["E1", "E2", "E3"], rows, 7)
+        store.projection_replace("q", ["E2"], [("k2", "E2", "{}")], 3)
+        store.projection_retain("p", {"E1", "_ledger", "E9"})
+        assert list(store.projection_rows("p")) == [rows[0], rows[3]]
+        assert store.projection_checkpoint("p") == 7
+        assert list(store.projection_rows("q")) == [("k2", "E2", "{}")]
+        store.projection_retain("absent", {"E1"})  # no such projection: nothing to do
+        with pytest.raises(RuntimeError), store.transaction():
+            store.projection_retain("p", set())
+            raise RuntimeError("caller gave up")
+        assert list(store.projection_rows("p")) == [rows[0], rows[3]]
+        store.projection_retain("p", set())
+        assert list(store.projection_rows("p")) == []
+
     def test_a_committed_transaction_keeps_its_projection_rows(self, store: EventStore) -> None:
         with store.transaction():
             store.append([late("E1")])

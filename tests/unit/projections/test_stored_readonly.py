@@ -90,6 +90,11 @@ def test_a_rebuild_cut_between_slices_is_finished_by_the_next_catch_up(
         Projections(ledger).rebuild()
     whole = _all_rows(tmp_db)
     assert len(whole) >= 2 and all(len(rows) >= 2 for rows in whole.values())
+    # A row the recompute replaces, of the last employee: a rebuild replaces each slice's
+    # rows in place, so a cut one leaves the later employees' rows as they were.
+    with Ledger.open(tmp_db, clock=ManualClock("2027-01-01 00:00")) as ledger:
+        at = ledger.store.projection_checkpoint("payroll")
+        ledger.store.projection_replace("payroll", set(), [("zz-stale", "E3", "{}")], at)
 
     monkeypatch.setattr(store_module, "_SLICE", 1)
     calls = {"n": 0}
@@ -126,10 +131,12 @@ def test_a_rebuild_on_worker_processes_stores_what_one_process_stores(tmp_db: Pa
         Projections(ledger, workers=1).rebuild()
     alone = _all_rows(tmp_db)
     with Ledger.open(tmp_db, clock=ManualClock("2027-01-01 00:00")) as ledger:
-        # A row no employee's view gives (here: of nobody known) is gone after a rebuild,
-        # which drops the rows while the workers compute.
+        # A row no employee's view gives is gone after a rebuild: one of an employee (the
+        # employee's rows are replaced) and one of nobody known (deleted with the last
+        # slice: a rebuild keeps only the rows of the employees it recomputed).
         at = ledger.store.projection_checkpoint("scorecards")
         ledger.store.projection_replace("scorecards", {"GHOST"}, [("x", "GHOST", "{}")], at)
+        ledger.store.projection_replace("payroll", set(), [("stale", "E1", "{}")], at)
         assert _all_rows(tmp_db) != alone
         Projections(ledger, workers=2).rebuild()
     assert _all_rows(tmp_db) == alone

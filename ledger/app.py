@@ -268,6 +268,11 @@ class Ledger:
         """Every adopted rulebook version (read from the ``_ledger`` stream)."""
         return self._refreshed()[0]
 
+    def rulebooks_and_horizon(self) -> tuple[RulebookSet, datetime | None]:
+        """:meth:`rulebooks` and :meth:`horizon` from one reading of the ``_ledger`` stream
+        (two calls could straddle an adoption or a tick by another writer)."""
+        return self._refreshed()
+
     def horizon(self) -> datetime | None:
         """The latest ``now`` a tick evaluated deadlines up to (``None`` before any tick)."""
         return self._refreshed()[1]

@@ -13,10 +13,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
+from uuid import UUID
 
 import orjson
 
 from ledger.audit.pool import EmployeePool
+from ledger.errors import TamperedError
 from ledger.events import EVENT_TYPES, GradeAssigned, SanctionIssued, SanctionVoided
 from ledger.money import ZERO, to_money
 from ledger.policies.engine import derive
@@ -179,63 +181,94 @@ def _recorded_side(
     decoding the whole payload: a ``sanction.issued`` with its basis costs five times an
     observation to validate, and nothing else of it is compared. Every value compared is
     put in the form the replayed side takes (company time, two-place money).
+
+    Raises:
+        TamperedError: a row lacks what is compared, or holds it in another form (it was
+            altered outside the ledger).
     """
     issued: dict[str, tuple[dict[str, Any], bool]] = {}
     grades: dict[str, tuple[str, int]] = {}
+    recorded: dict[Key, dict[str, Any]] = {}
     for row in rows:
         if row.type not in _FOLDED:
             continue
-        if row.schema_version == EVENT_TYPES[row.type].SCHEMA_VERSION:
-            data = orjson.loads(row.data)
-        else:  # an older schema: upcast and decoded as any read does
-            data = recorded_of_row(row).event.data.model_dump(mode="json")
-        if row.type == SanctionIssued.TYPE:
-            issued[data["sanction_id"]] = (data, False)
-        elif row.type == SanctionVoided.TYPE:
-            found = issued.get(data["sanction_id"])
-            if found is not None:
-                issued[data["sanction_id"]] = (found[0], True)
-        else:
-            grades[data["period"]] = (data["level"], data["score"])
-    recorded: dict[Key, dict[str, Any]] = {}
+        try:
+            if row.schema_version == EVENT_TYPES[row.type].SCHEMA_VERSION:
+                data = orjson.loads(row.data)
+            else:  # an older schema: upcast and decoded as any read does
+                data = recorded_of_row(row).event.data.model_dump(mode="json")
+            if row.type == SanctionIssued.TYPE:
+                issued[data["sanction_id"]] = (_checked(data), False)
+            elif row.type == SanctionVoided.TYPE:
+                found = issued.get(data["sanction_id"])
+                if found is not None:
+                    issued[data["sanction_id"]] = (found[0], True)
+            else:
+                grades[data["period"]] = (_text(data["level"]), _whole(data["score"]))
+        except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
+            # What the store chained decodes, or it was altered outside the ledger (as a
+            # decoding read would say; `verify` names the broken link).
+            raise TamperedError(
+                f"stored event at position {row.position} is unreadable: {exc!r}"
+            ) from exc
     for data, voided in issued.values():
-        effective = datetime.fromisoformat(data["effective_at"]).astimezone(COMPANY_TZ)
+        effective = data["effective_at"]
         if voided or effective not in period:
             continue
-        amount = data.get("amount")
-        key: Key = (
-            data["rule_id"],
-            data["kind"],
-            tuple(sorted(data["caused_by"])),
-            effective.isoformat(),
-        )
-        recorded[key] = _row(
-            data["kind"],
-            data["rule_id"],
-            None if amount is None else to_money(amount),
-            key[3],
-            data["basis"]["summary"],
-        )
+        key: Key = (data["rule_id"], data["kind"], data["caused_by"], effective.isoformat())
+        recorded[key] = _row(data["kind"], data["rule_id"], data["amount"], key[3], data["summary"])
     return recorded, grades
+
+
+def _checked(data: dict[str, Any]) -> dict[str, Any]:
+    """The fields of a stored ``sanction.issued`` that a replay compares, in the replayed
+    side's form (company time, two-place money, causes sorted as text), checked as far as
+    the comparison needs (a malformed one raises ``KeyError``, ``TypeError`` or
+    ``ValueError``)."""
+    amount = data.get("amount")
+    return {
+        "rule_id": _text(data["rule_id"]),
+        "kind": _text(data["kind"]),
+        "caused_by": tuple(sorted(str(UUID(_text(c))) for c in data["caused_by"])),
+        "effective_at": datetime.fromisoformat(_text(data["effective_at"])).astimezone(
+            COMPANY_TZ
+        ),
+        "amount": None if amount is None else to_money(_text(amount)),
+        "summary": _text(data["basis"]["summary"]),
+    }
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"expected text, found {value!r}")
+    return value
+
+
+def _whole(value: Any) -> int:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise TypeError(f"expected a whole number, found {value!r}")
+    return value
 
 
 def _employee_diff(
     employee_id: str,
-    stream: Sequence[Recorded | Row],
+    facts: Sequence[Recorded],
+    derived: Sequence[Row],
     books: RulebookSet,
     period: Period,
     now: datetime,
     horizon: datetime | None,
 ) -> EmployeeDiff:
-    """What ``period`` would differ by for one employee (pure): ``stream`` has the facts
-    decoded and the derived events as stored rows (``EventStore.read_partly``)."""
-    events = employed([r.event for r in stream if isinstance(r, Recorded)])
+    """What ``period`` would differ by for one employee (pure): ``facts`` are the stream's
+    facts, decoded, and ``derived`` its derived events as stored rows (both in position
+    order; ``EventStore.read_partly`` reads them in one pass)."""
+    events = employed([r.event for r in facts])
     diff = EmployeeDiff(employee_id)
-    recorded, was = _recorded_side((r for r in stream if isinstance(r, Row)), period)
-    derived = derive(employee_id, events, books, now)
+    recorded, was = _recorded_side(derived, period)
+    derivation = derive(employee_id, events, books, now)
     replayed: dict[Key, dict[str, Any]] = {}
     key: Key
-    for o in derived.outcomes:
+    for o in derivation.outcomes:
         if o.issued_at in period:
             key = (
                 o.rule.rule_id,
@@ -261,7 +294,7 @@ def _employee_diff(
             for q in employment_quarters(events, horizon)
             if q.start in period or quarter_of(period.start) == q
         ]
-        for grade in grades_for(derived, quarters, books):
+        for grade in grades_for(derivation, quarters, books):
             before = was.get(grade.period)
             if before != (grade.level, grade.score):
                 diff.grades.append(
@@ -282,5 +315,11 @@ _Params = tuple[RulebookSet, Period, datetime, "datetime | None"]
 def _diff_of(ledger: Ledger, employee_id: str, params: _Params) -> EmployeeDiff:
     """One employee's diff, read from ``ledger`` (in a worker process or not): the facts
     decoded, the derived events left as stored rows for :func:`_recorded_side`."""
-    stream = list(ledger.store.read_partly(ReadFilter(employee_id=employee_id), _FACTS))
-    return _employee_diff(employee_id, stream, *params)
+    facts: list[Recorded] = []
+    derived: list[Row] = []
+    for item in ledger.store.read_partly(ReadFilter(employee_id=employee_id), _FACTS):
+        if isinstance(item, Recorded):
+            facts.append(item)
+        else:
+            derived.append(item)
+    return _employee_diff(employee_id, facts, derived, *params)

@@ -118,7 +118,7 @@ def _cell(value: Any) -> str:
 @click.pass_obj
 @handles_errors
 def rebuild(state: LedgerContext, name: str | None) -> None:
-    """Drop stored projections and rebuild them from the log (all, or NAME).
+    """Recompute stored projections from the log (all, or NAME).
 
     \b
     Examples:

@@ -28,11 +28,11 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from ledger.errors import UsageError
+from ledger.errors import StorageError, UsageError
 from ledger.events import INERT_LEDGER_TYPES, LEDGER_STREAM
 from ledger.policies.rulebook import RulebookSet
 from ledger.projections.view import EmployeeView, employee_view
-from ledger.store import ReadFilter
+from ledger.store import ReadFilter, shared_location
 from ledger.timeutil import quarter_of
 
 if TYPE_CHECKING:
@@ -41,6 +41,8 @@ if TYPE_CHECKING:
 __all__ = ["PROJECTIONS", "Projection", "Projections", "stored_as_of"]
 
 Rows = list[tuple[str, dict[str, Any]]]
+_LedgerState = tuple[RulebookSet, datetime | None]
+"""The rulebooks and the horizon, read together (``Ledger.rulebooks_and_horizon``)."""
 _AS_OF_KEY = "~as_of"
 _SLICE = 500
 """Employees whose rows a writable recompute holds at once (see ``_compute_many``)."""
@@ -162,9 +164,6 @@ def _rows_for(projections: Sequence[Projection], view: EmployeeView) -> _Employe
     ]
 
 
-_LedgerState = tuple[RulebookSet, datetime | None]
-
-
 def _rows_of_employee(
     ledger: Ledger, employee_id: str, params: tuple[tuple[str, ...], datetime, _LedgerState]
 ) -> _EmployeeRows:
@@ -175,9 +174,12 @@ def _rows_of_employee(
     return _rows_for([PROJECTIONS[n] for n in names], view)
 
 
-def stored_as_of(ledger: Ledger) -> datetime:
-    """The instant stored projections describe: the horizon, else the head's recorded_at."""
-    horizon = ledger.horizon()
+def stored_as_of(ledger: Ledger, state: _LedgerState | None = None) -> datetime:
+    """The instant stored projections describe: the horizon, else the head's recorded_at.
+
+    ``state``: the rulebooks and horizon to take it from (default: the ledger's now).
+    """
+    horizon = ledger.horizon() if state is None else state[1]
     if horizon is not None:
         return horizon
     head = ledger.store.head()
@@ -258,10 +260,13 @@ class Projections:
         a drop of the whole projection: deleting a million events' rows up front cost the
         writer 1.9 s of CPU, and writing each page twice (emptied, then filled) to the WAL.
         """
-        as_of = stored_as_of(self.ledger)
+        # One reading of the _ledger stream: the stamp's instant and every employee's rows
+        # come from the same rulebooks and horizon.
+        state = self.ledger.rulebooks_and_horizon()
+        as_of = stored_as_of(self.ledger, state)
         ordered = sorted(employees)
         store = self.ledger.store
-        with self._employee_rows(projections, ordered, as_of) as results:
+        with self._employee_rows(projections, ordered, as_of, state) as results:
             if store.readonly:
                 rows = self._rows_of(projections, len(ordered), results, as_of, stamp=True)
                 for projection in projections:
@@ -293,7 +298,11 @@ class Projections:
 
     @contextmanager
     def _employee_rows(
-        self, projections: list[Projection], employees: list[str], as_of: datetime
+        self,
+        projections: list[Projection],
+        employees: list[str],
+        as_of: datetime,
+        state: _LedgerState,
     ) -> Iterator[Iterator[_EmployeeRows]]:
         """Each employee's rows of ``projections``, in order: computed on worker processes
         (``ledger.audit.pool``) when there are many employees and every projection is a
@@ -301,7 +310,6 @@ class Projections:
         transaction, whose uncommitted events the workers could not see)."""
         names = tuple(p.name for p in projections)
         builtin = all(PROJECTIONS.get(p.name) is p for p in projections)
-        state = (self.ledger.rulebooks(), self.ledger.horizon())
         if builtin and not self.ledger.store.in_transaction():
             from ledger.audit.pool import EmployeePool
 
@@ -371,10 +379,18 @@ class Projections:
         employee's rows replaced, any other row deleted.
 
         Several projections are rebuilt from one view per employee.
+
+        Raises:
+            StorageError: the store was opened read-only.
         """
         chosen = [self._get(name)] if name else [self.registry[n] for n in sorted(self.registry)]
+        store = self.ledger.store
+        if store.readonly:  # (a reader's catch-up lays rows over the stored ones; a
+            # rebuild must also delete some, which only a writer can)
+            where = shared_location(store) or "the store"
+            raise StorageError(f"{where}: opened read-only; a rebuild writes the projections")
         employees = set(self.ledger.employees())
-        self._compute_many(chosen, employees, self.ledger.store.head(), prune=True)
+        self._compute_many(chosen, employees, store.head(), prune=True)
         return len(employees)
 
     def rows(self, name: str, employee_id: str | None = None) -> Iterator[dict[str, Any]]:

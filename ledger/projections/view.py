@@ -173,10 +173,11 @@ def employee_view(
     Args:
         as_of: valid time (default: the ledger clock's now).
         known_at: transaction time (default: everything recorded).
-        ledger_state: the rulebooks and horizon to use, as ``ledger.ledger_state`` gives
-            them (default: as known at ``known_at``). A caller building many views passes
-            one snapshot, so all are computed under the same rulebooks and horizon, and the
-            ``_ledger`` stream is not looked up again for each.
+        ledger_state: the rulebooks and horizon to use, as ``ledger.ledger_state`` or
+            ``ledger.rulebooks_and_horizon`` gives them (default: as known at
+            ``known_at``). A caller building many views passes one snapshot, so all are
+            computed under the same rulebooks and horizon, and the ``_ledger`` stream is
+            not looked up again for each.
     """
     from ledger.app import Ledger
 
@@ -186,7 +187,7 @@ def employee_view(
         ledger_state = (
             ledger.ledger_state(known_at)
             if known_at is not None
-            else (ledger.rulebooks(), ledger.horizon())
+            else ledger.rulebooks_and_horizon()
         )
     rulebooks, horizon = ledger_state
     recorded = tuple(

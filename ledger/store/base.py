@@ -556,7 +556,7 @@ class EventStore(ABC):
 
     @abstractmethod
     def projection_drop(self, name: str) -> None:
-        """Forget a projection's rows and checkpoint (for a rebuild)."""
+        """Forget a projection's rows and checkpoint (the listing read models' rebuild)."""
 
     @abstractmethod
     def projection_retain(self, name: str, owners: Collection[str]) -> None:

@@ -14,6 +14,7 @@ import pytest
 from projection_helpers import rude, staff
 
 from ledger import Ledger
+from ledger.errors import StorageError
 from ledger.projections import store as store_module
 from ledger.projections.store import Projections
 from ledger.store import SQLiteStore
@@ -172,3 +173,17 @@ def test_cards_and_report_rows_computed_on_worker_processes_equal_in_process_one
         assert pooled == (5, 5) and spread == [True, True]
         assert (QuarterCards(ledger, quarter).dump(), ReportRows(ledger, quarter).dump()) == alone
     assert len(alone[0]) == len(alone[1]) == 6  # five employees and the stamp
+
+
+def test_a_rebuild_on_a_read_only_store_is_refused_and_changes_nothing(tmp_db: Path) -> None:
+    # A reader lays what it computes over the stored rows; a rebuild must also delete rows
+    # no employee owns, which only a writer can.
+    _ledger_file(tmp_db)
+    with Ledger.open(tmp_db, clock=ManualClock("2027-01-01 00:00")) as ledger:
+        at = ledger.store.projection_checkpoint("scorecards")
+        ledger.store.projection_replace("scorecards", {"GHOST"}, [("x", "GHOST", "{}")], at)
+    before = _all_rows(tmp_db)
+    reader = Ledger.open(tmp_db, readonly=True, clock=ManualClock("2027-01-01 00:00"))
+    with reader, pytest.raises(StorageError, match="opened read-only; a rebuild writes"):
+        Projections(reader).rebuild()
+    assert _all_rows(tmp_db) == before

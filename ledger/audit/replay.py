@@ -8,12 +8,12 @@ they are (rule, kind, causes, issue time), not by id (ids include the rulebook v
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
-from uuid import UUID
 
 import orjson
 
@@ -165,6 +165,8 @@ def replay(
     return ReplayReport(period.label, label, tuple(diffs))
 
 
+_UUID_TEXT = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+"""An id as canonical JSON holds it (``str(UUID)``: what the replayed side compares)."""
 _FOLDED = frozenset({SanctionIssued.TYPE, SanctionVoided.TYPE, GradeAssigned.TYPE})
 _FACTS = frozenset(name for name, model in EVENT_TYPES.items() if not model.DERIVED)
 
@@ -186,61 +188,64 @@ def _recorded_side(
         TamperedError: a row lacks what is compared, or holds it in another form (it was
             altered outside the ledger).
     """
-    issued: dict[str, tuple[dict[str, Any], bool]] = {}
+    issued: dict[str, tuple[dict[str, Any], int, bool]] = {}
     grades: dict[str, tuple[str, int]] = {}
     recorded: dict[Key, dict[str, Any]] = {}
-    for row in rows:
-        if row.type not in _FOLDED:
-            continue
-        try:
+    position = 0  # of the row being read (named if it cannot be)
+    try:
+        for row in rows:
+            if row.type not in _FOLDED:
+                continue
+            position = row.position
             if row.schema_version == EVENT_TYPES[row.type].SCHEMA_VERSION:
                 data = orjson.loads(row.data)
             else:  # an older schema: upcast and decoded as any read does
                 data = recorded_of_row(row).event.data.model_dump(mode="json")
             if row.type == SanctionIssued.TYPE:
-                issued[data["sanction_id"]] = (_checked(data), False)
+                issued[data["sanction_id"]] = (data, position, False)
             elif row.type == SanctionVoided.TYPE:
                 found = issued.get(data["sanction_id"])
                 if found is not None:
-                    issued[data["sanction_id"]] = (found[0], True)
+                    issued[data["sanction_id"]] = (found[0], found[1], True)
             else:
                 grades[data["period"]] = (_text(data["level"]), _whole(data["score"]))
-        except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
-            # What the store chained decodes, or it was altered outside the ledger (as a
-            # decoding read would say; `verify` names the broken link).
-            raise TamperedError(
-                f"stored event at position {row.position} is unreadable: {exc!r}"
-            ) from exc
-    for data, voided in issued.values():
-        effective = data["effective_at"]
-        if voided or effective not in period:
-            continue
-        key: Key = (data["rule_id"], data["kind"], data["caused_by"], effective.isoformat())
-        recorded[key] = _row(data["kind"], data["rule_id"], data["amount"], key[3], data["summary"])
+        for data, at, voided in issued.values():
+            position = at
+            effective = datetime.fromisoformat(_text(data["effective_at"]))
+            if voided or effective not in period:
+                continue
+            amount = data.get("amount")
+            key: Key = (
+                _text(data["rule_id"]),
+                _text(data["kind"]),
+                tuple(sorted(_uuid_text(c) for c in data["caused_by"])),
+                effective.astimezone(COMPANY_TZ).isoformat(),
+            )
+            recorded[key] = _row(
+                key[1],
+                key[0],
+                None if amount is None else to_money(_text(amount)),
+                key[3],
+                _text(data["basis"]["summary"]),
+            )
+    except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
+        # What the store chained decodes, or it was altered outside the ledger (as a
+        # decoding read would say; `verify` names the broken link).
+        raise TamperedError(
+            f"stored event at position {position} is unreadable: {exc!r}"
+        ) from exc
     return recorded, grades
-
-
-def _checked(data: dict[str, Any]) -> dict[str, Any]:
-    """The fields of a stored ``sanction.issued`` that a replay compares, in the replayed
-    side's form (company time, two-place money, causes sorted as text), checked as far as
-    the comparison needs (a malformed one raises ``KeyError``, ``TypeError`` or
-    ``ValueError``)."""
-    amount = data.get("amount")
-    return {
-        "rule_id": _text(data["rule_id"]),
-        "kind": _text(data["kind"]),
-        "caused_by": tuple(sorted(str(UUID(_text(c))) for c in data["caused_by"])),
-        "effective_at": datetime.fromisoformat(_text(data["effective_at"])).astimezone(
-            COMPANY_TZ
-        ),
-        "amount": None if amount is None else to_money(_text(amount)),
-        "summary": _text(data["basis"]["summary"]),
-    }
 
 
 def _text(value: Any) -> str:
     if not isinstance(value, str):
         raise TypeError(f"expected text, found {value!r}")
+    return value
+
+
+def _uuid_text(value: Any) -> str:
+    if not isinstance(value, str) or not _UUID_TEXT.fullmatch(value):
+        raise ValueError(f"expected an event id, found {value!r}")
     return value
 
 

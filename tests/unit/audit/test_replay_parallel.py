@@ -40,7 +40,7 @@ def test_replay_on_two_processes_equals_replay_on_one(tmp_path: Path) -> None:
         (lambda data: data.pop("basis"), "'basis'"),
         (lambda data: data.update(amount="abc"), "'abc' is not a decimal amount"),
         (lambda data: data.update(effective_at=20260701), "expected text"),
-        (lambda data: data.update(caused_by=["not-a-uuid"]), "badly formed"),
+        (lambda data: data.update(caused_by=["not-a-uuid"]), "expected an event id"),
     ],
 )
 def test_replay_of_a_derived_row_altered_outside_the_ledger_names_its_position(

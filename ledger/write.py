@@ -666,7 +666,7 @@ class _States:
         self.ledger = ledger
         # One reading of the ledger stream for the whole reconciliation (it holds the write
         # lock: the rulebooks and the horizon cannot change under it).
-        self.rulebooks, self.horizon = ledger._refreshed()
+        self.rulebooks, self.horizon = ledger.rulebooks_and_horizon()
         self.changed: dict[str, DerivationState] = {}
         self.hired: set[str] = set()  # resumed from a state holding a hire
         self.encoded_rows: dict[str, str] = {}  # states encoded by worker processes

@@ -19,7 +19,13 @@ import orjson
 
 from ledger.audit.pool import EmployeePool
 from ledger.errors import TamperedError
-from ledger.events import EVENT_TYPES, GradeAssigned, SanctionIssued, SanctionVoided
+from ledger.events import (
+    EVENT_TYPES,
+    OBSERVATION_TYPES,
+    GradeAssigned,
+    SanctionIssued,
+    SanctionVoided,
+)
 from ledger.money import ZERO, to_money
 from ledger.policies.engine import derive
 from ledger.policies.grades import employment_quarters, grades_for
@@ -168,7 +174,7 @@ def replay(
 _UUID_TEXT = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 """An id as canonical JSON holds it (``str(UUID)``: what the replayed side compares)."""
 _FOLDED = frozenset({SanctionIssued.TYPE, SanctionVoided.TYPE, GradeAssigned.TYPE})
-_FACTS = frozenset(name for name, model in EVENT_TYPES.items() if not model.DERIVED)
+_FACTS = frozenset(OBSERVATION_TYPES)
 
 
 def _recorded_side(

@@ -14,7 +14,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 from uuid import UUID
 
-from ledger.events import EVENT_TYPES, Event, PayrollClosed
+from ledger.events import EVENT_TYPES, OBSERVATION_TYPES, Event, PayrollClosed
 from ledger.policies.engine import Derivation, counted_facts, derive
 from ledger.policies.hiring import employed
 from ledger.policies.rulebook import RulebookSet
@@ -29,9 +29,7 @@ __all__ = ["VIEW_TYPES", "EmployeeView", "employee_view"]
 
 _DAWN = datetime(1970, 1, 1, tzinfo=COMPANY_TZ)
 
-VIEW_TYPES = frozenset(
-    [name for name, model in EVENT_TYPES.items() if not model.DERIVED] + [PayrollClosed.TYPE]
-)
+VIEW_TYPES = frozenset((*OBSERVATION_TYPES, PayrollClosed.TYPE))
 """The event types a view reads from an employee's stream: the facts, and the payroll
 months closed (which are never recomputed). The consequences, grades and their changes a
 view shows are derived again from the facts, so the recorded ones are not read: decoding

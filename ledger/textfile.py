@@ -36,6 +36,15 @@ SAMPLE = 1 << 20
 _CHUNK = 1 << 20
 _NEAR = 0.05
 """How much more noise (charset-normalizer's chaos, 0-1) than the best GB18030 may show."""
+_EAST_ASIAN = frozenset(
+    codecs.lookup(name).name
+    for name in (
+        "gb18030", "gbk", "gb2312", "hz", "big5", "big5hkscs", "cp950", "cp949", "euc_kr",
+        "johab", "iso2022_kr", "shift_jis", "cp932", "euc_jp", "iso2022_jp",
+        "shift_jis_2004", "shift_jisx0213", "euc_jis_2004", "euc_jisx0213",
+    )
+)
+"""The multi-byte codecs of Chinese, Japanese and Korean text (as Python names them)."""
 _BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32"),
     (codecs.BOM_UTF32_BE, "utf-32"),
@@ -166,7 +175,8 @@ def _pending(decoder: codecs.IncrementalDecoder) -> int:
 
 
 def _detect(raw: IO[bytes]) -> str | None:
-    """charset-normalizer's answer when it is unambiguous; among ambiguous ones, GB18030."""
+    """charset-normalizer's answer when it is unambiguous, except that GB18030 wins over
+    another East Asian codec it is about as plausible as."""
     sample = raw.read(SAMPLE)
     raw.seek(0)
     results = list(from_bytes(sample))
@@ -174,13 +184,18 @@ def _detect(raw: IO[bytes]) -> str | None:
         return None
     best = min(r.chaos for r in results)
     tied = [r for r in results if r.chaos <= best + 1e-9]
+    # Short Chinese texts leave several East Asian codecs plausible, and one of them may
+    # even look cleaner: GBK bytes for 对顾客态度冷淡 read as Korean (cp949) without noise,
+    # as nonsense Hangul and Hanja. The ledger's company is in mainland China, whose
+    # Windows and Excel write GB18030 (GBK): when the best readings are all East Asian
+    # codecs, prefer it if it is about as plausible, rather than store the text garbled in
+    # an append-only log.
+    if {_codec(r.encoding) for r in tied} <= _EAST_ASIAN and any(
+        _codec(r.encoding) == "gb18030" and r.chaos <= best + _NEAR for r in results
+    ):
+        return "gb18030"
     if len({str(r) for r in tied}) == 1:
         return _codec(tied[0].encoding)
-    # Short texts leave several CJK codecs equally plausible (each decodes the bytes without
-    # noise). The ledger's company is in mainland China, whose Windows and Excel write
-    # GB18030 (GBK); prefer it when it is about as plausible as the best.
-    if any(_codec(r.encoding) == "gb18030" and r.chaos <= best + _NEAR for r in results):
-        return "gb18030"
     return None
 
 

@@ -214,6 +214,26 @@ def test_a_gbk_csv_from_excel_imports_with_its_chinese_text(
     assert {"门禁系统:北门", "门禁系统:南门"} <= actors
 
 
+def test_gbk_text_that_also_reads_cleanly_as_korean_is_taken_as_gb18030(
+    db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # These GBK bytes decode as cp949 (Korean) without any noise, to nonsense; a file from
+    # a mainland Chinese system is read as GB18030 when that is about as plausible.
+    source = tmp_path / "hr.jsonl"
+    texts = ("对顾客态度冷淡，说话不礼貌", "拾金不昧，归还顾客钱包")
+    violation = json.loads(line(type="conduct.violation", recorded_by="hr:H01"))
+    violation["data"] = {"kind": "discourtesy", "description": texts[0]}
+    deed = json.loads(line(type="recognition.good_deed", recorded_by="hr:H01"))
+    deed["data"] = {"description": texts[1]}
+    lines = "".join(json.dumps(e, ensure_ascii=False) + "\n" for e in (violation, deed))
+    source.write_bytes(lines.encode("gbk"))
+    said = accepted(db, source, capsys)
+    assert "read as gb18030 (detected" in said and "appended 2" in said
+    with sqlite3.connect(db) as conn:
+        stored = conn.execute("SELECT json_extract(data, '$.description') FROM events")
+        assert set(texts) <= {r[0] for r in stored}
+
+
 def test_a_utf16_file_with_its_bom_imports(
     db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

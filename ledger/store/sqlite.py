@@ -25,6 +25,7 @@ Schema (version 1), created through sqlite-utils:
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 import time
@@ -54,6 +55,31 @@ SCHEMA_VERSION = 4
 DEFAULT_WRITE_TIMEOUT = 3600.0
 """Seconds a writer waits for other writers by default: long enough for a large import."""
 NOT_A_LEDGER = "not a ledger database (run `ledger init`)"
+def _read_mode(path: str) -> str:
+    """The URI parameters of a read-only connection to ``path``.
+
+    SQLite reads a WAL database through the ``-wal`` and ``-shm`` files beside it, creating
+    them if they are missing, which a directory this process may not write forbids (an
+    archived ledger on read-only media, an auditor's copy). No writer can change such a
+    file either: a writer needs the same two files. So when the directory is not writable
+    and no ``-wal`` file holds changes, the file is read as immutable (SQLite takes no locks
+    and opens no ``-shm``); otherwise the ordinary read-only mode, which reads through the
+    ``-wal`` beside it.
+    """
+    file = Path(path).resolve()
+    wal = file.with_name(file.name + "-wal")
+    if not os.access(file.parent, os.W_OK) and (not wal.exists() or wal.stat().st_size == 0):
+        return "mode=ro&immutable=1"
+    return "mode=ro"
+
+
+def _cannot_share(exc: sqlite3.Error) -> bool:
+    """Whether ``exc`` says SQLite could not create or write the files a reader shares with
+    writers (not that the file is something other than a database)."""
+    text = str(exc)
+    return "readonly database" in text or "unable to open" in text
+
+
 _READ_BUSY_MS = 10_000  # readers never wait for writers in WAL; this covers WAL recovery
 _WAIT_STEP_MS = 200
 _TRIGGERS = (
@@ -157,7 +183,7 @@ class SQLiteStore(SQLBackend, EventStore):
     def _connect(self) -> sqlite3.Connection:
         try:
             if self.readonly:
-                uri = f"file:{quote(str(Path(self.path).resolve()))}?mode=ro"
+                uri = f"file:{quote(str(Path(self.path).resolve()))}?{_read_mode(self.path)}"
                 conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
             else:
                 conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
@@ -166,10 +192,28 @@ class SQLiteStore(SQLBackend, EventStore):
                 conn.execute(f"PRAGMA synchronous={self.synchronous}")
                 conn.execute("PRAGMA foreign_keys=ON")
         except sqlite3.DatabaseError as exc:
-            raise StorageError(f"{self.path}: {exc}: {NOT_A_LEDGER}") from exc
+            raise self._unopenable(exc) from exc
         except sqlite3.Error as exc:
             raise StorageError(f"{self.path}: cannot open: {exc}") from exc
         return conn
+
+    def _unopenable(self, exc: sqlite3.DatabaseError) -> StorageError:
+        """The error for a file SQLite would not open: not a ledger database, or one this
+        process may not write (or, read-only, whose -wal and -shm it may not create)."""
+        if not _cannot_share(exc):
+            return StorageError(f"{self.path}: {exc}: {NOT_A_LEDGER}")
+        if self.readonly:
+            return StorageError(
+                f"{self.path}: cannot be read: {exc} (a ledger file in WAL mode is read "
+                "through the -wal and -shm files beside it, which this process may not create "
+                "or write there; copy the file somewhere writable, or ask for write access "
+                "to its directory)"
+            )
+        return StorageError(
+            f"{self.path}: cannot be written: {exc} (the file, or its directory, where the "
+            "-wal and -shm files live, is read-only to this process); reading commands "
+            "still work"
+        )
 
     def _open(self, create: bool) -> None:
         if self._memory:
@@ -227,7 +271,7 @@ class SQLiteStore(SQLBackend, EventStore):
                 return None
             row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
         except sqlite3.DatabaseError as exc:
-            raise StorageError(f"{self.path}: {exc}: {NOT_A_LEDGER}") from exc
+            raise self._unopenable(exc) from exc
         if row is None or not str(row[0]).isdigit():
             raise StorageError(f"{self.path}: has no ledger schema version: {NOT_A_LEDGER}")
         return int(row[0])

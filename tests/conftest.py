@@ -39,6 +39,19 @@ for name, examples in (("default", 40), ("ci", 40), ("thorough", 500)):
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _internal_error_logs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Internal-error logs of the tests (some raise one on purpose) go to a temporary
+    directory, not the user's ``~/.local/state/ledger``; a test may still set its own."""
+    saved = os.environ.get("LEDGER_LOG_DIR")
+    os.environ["LEDGER_LOG_DIR"] = str(tmp_path_factory.mktemp("internal-error-logs"))
+    yield
+    if saved is None:
+        os.environ.pop("LEDGER_LOG_DIR", None)
+    else:
+        os.environ["LEDGER_LOG_DIR"] = saved
+
+
 @pytest.fixture
 def tmp_db(tmp_path: Path) -> Path:
     """A path for a fresh SQLite ledger file (not yet created)."""

@@ -19,6 +19,7 @@ import orjson
 
 __all__ = [
     "EventsourcingFeed",
+    "RawLog",
     "eventsourcing_aggregates",
     "eventsourcing_recorder",
     "raw_sqlite",
@@ -67,41 +68,66 @@ def raw_sqlite(
     The floor has only what any event log needs: position as the rowid, a unique index on the
     (client-supplied, random) event id, and ``hash = sha256(prev || canonical JSON)``.
     """
-    conn = sqlite3.connect(db, isolation_level=None)
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute(f"PRAGMA synchronous={synchronous}")
-    conn.executescript(_INDEXED if indexed else _FLOOR)
-    prev = b"\0" * 32
-    position = 0
-    streams: dict[str, list[int]] = {}
-    for chunk in read_batches(data, batch):
+    log = RawLog(db, indexed=indexed, synchronous=synchronous)
+    try:
+        for chunk in read_batches(data, batch):
+            log.append(chunk)
+    finally:
+        log.close()
+    return {"count": log.position}
+
+
+class RawLog:
+    """The raw ``sqlite3`` log of :func:`raw_sqlite`, appended one transaction per call: the
+    floor of a batched import, and of the daily feed (a file per call)."""
+
+    def __init__(self, db: Path, *, indexed: bool, synchronous: str = "FULL") -> None:
+        self.conn = sqlite3.connect(db, isolation_level=None)
+        self.conn.execute("PRAGMA journal_mode=WAL")
+        self.conn.execute(f"PRAGMA synchronous={synchronous}")
+        self.conn.executescript(_INDEXED if indexed else _FLOOR)
+        self.indexed = indexed
+        self.prev = b"\0" * 32
+        self.position = 0
+        self.streams: dict[str, list[int]] = {}
+
+    def append(self, chunk: list[dict[str, Any]]) -> int:
+        """Append decoded lines in one transaction; returns how many employees they touch."""
+        conn, streams, indexed = self.conn, self.streams, self.indexed
         rows = []
         touched: set[str] = set()
+        new_streams: list[tuple[int, str]] = []
         for record in chunk:
-            position += 1
-            prev = hashlib.sha256(prev + orjson.dumps(record, option=orjson.OPT_SORT_KEYS)).digest()
+            self.position += 1
+            self.prev = hashlib.sha256(
+                self.prev + orjson.dumps(record, option=orjson.OPT_SORT_KEYS)
+            ).digest()
             key: Any = record["employee_id"]
             version = 0
+            touched.add(key)
             if indexed:
                 stream = streams.get(key)
                 if stream is None:
                     stream = streams[key] = [len(streams) + 1, 0]
-                    conn.execute("INSERT INTO streams VALUES (?, ?, 0)", (stream[0], key))
+                    new_streams.append((stream[0], key))
                 stream[1] += 1
-                touched.add(key)
                 key, version = stream
             row: tuple[Any, ...] = (
-                position,
+                self.position,
                 UUID(record["event_id"]).bytes,
                 key,
                 record["type"],
                 record["occurred_at"],
                 record["recorded_by"],
                 orjson.dumps(record["data"], option=orjson.OPT_SORT_KEYS).decode(),
-                prev,
+                self.prev,
             )
             rows.append((*row[:3], version, *row[3:]) if indexed else row)
+        if not rows:
+            return 0
         conn.execute("BEGIN IMMEDIATE")
+        if new_streams:
+            conn.executemany("INSERT INTO streams VALUES (?, ?, 0)", new_streams)
         marks = ",".join("?" * len(rows[0]))
         conn.executemany(f"INSERT INTO events VALUES ({marks})", rows)
         if indexed:
@@ -110,8 +136,10 @@ def raw_sqlite(
                 [(streams[name][1], streams[name][0]) for name in touched],
             )
         conn.execute("COMMIT")
-    conn.close()
-    return {"count": position}
+        return len(touched)
+
+    def close(self) -> None:
+        self.conn.close()
 
 
 def _aggregate_class() -> type[Any]:

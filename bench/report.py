@@ -214,7 +214,9 @@ FEED_TARGET = 1.3
 def _feed_notes(row: Row) -> str:
     fifths = " / ".join(f"{v:,.0f}" for v in row.get("fifths_us_per_event", []))
     parts = [f"µs/event by fifth of the files: {fifths}"]
-    if row["step"] == "feed-es":
+    if row["step"] == "feed-raw":
+        parts.append("the floor: no derivation, no validation")
+    elif row["step"] == "feed-es":
         parts.append(
             f"snapshots {row['snapshots']:,}; events read back by `get` {row['replayed']:,}"
         )

@@ -193,7 +193,7 @@ KEPT = ("ledger", "none", "pg-ledger")
 """Databases later rows read: removed at the end of the run, not after their row."""
 
 
-FEED_KINDS = ("ledger", "es", "ledger-tick")
+FEED_KINDS = ("ledger", "es", "raw", "ledger-tick")
 FEED_LISTED = (10, 90)
 """File counts ``--list`` shows feed rows for (any other count can be named too)."""
 
@@ -212,6 +212,9 @@ def feed_step(kind: str, files: int, *, default: bool, snapshot_every: int = 100
             options=(*options, "--snapshot-every", str(snapshot_every)),
             default=default,
         )
+    if kind == "raw":
+        label = f"raw sqlite3, the ledger's indexes: {files} daily files"
+        return Step(key, "feed-raw", label, key, options=options, default=default)
     tick = kind == "ledger-tick"
     label = f"ledger: {files} daily files" + (", tick at each file's end" if tick else "")
     return Step(

@@ -874,6 +874,43 @@ def feed_ledger(args: argparse.Namespace, timer: Timer) -> Result:
     return result
 
 
+def feed_raw(args: argparse.Namespace, timer: Timer) -> Result:
+    """The floor of the daily feed: the same files appended by raw ``sqlite3`` with the
+    ledger's indexes and hash chain (``refs.RawLog``), one transaction per file, nothing
+    derived. Its growth through the quarter is what SQLite's B-trees cost before any of the
+    ledger's own work (an event-id index on random keys, two indexes by stream)."""
+    files = _feed_files(args)
+    _remove_db(args.db)
+    log = refs.RawLog(args.db, indexed=True, synchronous=args.synchronous)
+    per_file: list[Result] = []
+    try:
+        for path, _ in files:
+            start, cpu = time.perf_counter(), _cpu()
+            chunk = next(refs.read_batches(path, 1 << 62), [])
+            touched = log.append(chunk)
+            seconds, cpu = time.perf_counter() - start, _cpu() - cpu
+            per_file.append(
+                {
+                    "file": path.name,
+                    "events": len(chunk),
+                    "employees": touched,
+                    "seconds": seconds,
+                    "cpu_seconds": cpu,
+                }
+            )
+    finally:
+        log.close()
+    timer.seconds = sum(f["seconds"] for f in per_file)
+    timer.cpu_seconds = sum(f["cpu_seconds"] for f in per_file)
+    return {
+        "label": f"raw sqlite3, the ledger's indexes: {len(files)} daily files",
+        "count": sum(f["events"] for f in per_file),
+        "files": len(per_file),
+        **_feed_summary(per_file, args.edge),
+        "per_file": per_file,
+    }
+
+
 def feed_es(args: argparse.Namespace, timer: Timer) -> Result:
     """The same files through ``eventsourcing`` (``refs.EventsourcingFeed``): per file, get
     every touched employee's aggregate (snapshot + later events), apply, save once."""
@@ -1101,6 +1138,7 @@ STEPS: dict[str, Callable[[argparse.Namespace, Timer], Result]] = {
     "latency-feed": latency_feed,
     "feed-ledger": feed_ledger,
     "feed-es": feed_es,
+    "feed-raw": feed_raw,
     "listing": listing,
     "listing-raw": listing_raw,
 }

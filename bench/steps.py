@@ -874,6 +874,31 @@ def feed_ledger(args: argparse.Namespace, timer: Timer) -> Result:
     return result
 
 
+def _feed_files_timed(
+    files: list[tuple[Path, date]], append: Callable[[Path], Result], timer: Timer
+) -> list[Result]:
+    """Each file appended by ``append`` (which returns its ``count`` of events, the employees
+    it ``touched`` and anything else to keep), timed; the timer gets the sums."""
+    per_file: list[Result] = []
+    for path, _ in files:
+        start, cpu = time.perf_counter(), _cpu()
+        done = dict(append(path))
+        seconds, cpu = time.perf_counter() - start, _cpu() - cpu
+        per_file.append(
+            {
+                "file": path.name,
+                "events": done.pop("count"),
+                "employees": done.pop("touched"),
+                "seconds": seconds,
+                "cpu_seconds": cpu,
+                **done,
+            }
+        )
+    timer.seconds = sum(f["seconds"] for f in per_file)
+    timer.cpu_seconds = sum(f["cpu_seconds"] for f in per_file)
+    return per_file
+
+
 def feed_raw(args: argparse.Namespace, timer: Timer) -> Result:
     """The floor of the daily feed: the same files appended by raw ``sqlite3`` with the
     ledger's indexes and hash chain (``refs.RawLog``), one transaction per file, nothing
@@ -882,26 +907,15 @@ def feed_raw(args: argparse.Namespace, timer: Timer) -> Result:
     files = _feed_files(args)
     _remove_db(args.db)
     log = refs.RawLog(args.db, indexed=True, synchronous=args.synchronous)
-    per_file: list[Result] = []
+
+    def append(path: Path) -> Result:
+        chunk = next(refs.read_batches(path, 1 << 62), [])
+        return {"count": len(chunk), "touched": log.append(chunk)}
+
     try:
-        for path, _ in files:
-            start, cpu = time.perf_counter(), _cpu()
-            chunk = next(refs.read_batches(path, 1 << 62), [])
-            touched = log.append(chunk)
-            seconds, cpu = time.perf_counter() - start, _cpu() - cpu
-            per_file.append(
-                {
-                    "file": path.name,
-                    "events": len(chunk),
-                    "employees": touched,
-                    "seconds": seconds,
-                    "cpu_seconds": cpu,
-                }
-            )
+        per_file = _feed_files_timed(files, append, timer)
     finally:
         log.close()
-    timer.seconds = sum(f["seconds"] for f in per_file)
-    timer.cpu_seconds = sum(f["cpu_seconds"] for f in per_file)
     return {
         "label": f"raw sqlite3, the ledger's indexes: {len(files)} daily files",
         "count": sum(f["events"] for f in per_file),
@@ -917,26 +931,10 @@ def feed_es(args: argparse.Namespace, timer: Timer) -> Result:
     files = _feed_files(args)
     _remove_db(args.db)
     feed = refs.EventsourcingFeed(args.db, snapshot_every=args.snapshot_every)
-    per_file: list[Result] = []
     try:
-        for path, _ in files:
-            start, cpu = time.perf_counter(), _cpu()
-            done = feed.import_file(path)
-            seconds, cpu = time.perf_counter() - start, _cpu() - cpu
-            per_file.append(
-                {
-                    "file": path.name,
-                    "events": done.pop("count"),
-                    "employees": done.pop("touched"),
-                    "seconds": seconds,
-                    "cpu_seconds": cpu,
-                    **done,
-                }
-            )
+        per_file = _feed_files_timed(files, feed.import_file, timer)
     finally:
         feed.close()
-    timer.seconds = sum(f["seconds"] for f in per_file)
-    timer.cpu_seconds = sum(f["cpu_seconds"] for f in per_file)
     return {
         "label": f"eventsourcing: {len(files)} daily files, snapshot every "
         f"{args.snapshot_every} events",

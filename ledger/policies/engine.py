@@ -218,21 +218,20 @@ def counted_facts(
                     (fact.event_id,),
                 )
             )
-    appeals = [
-        f for f in observations if f.type.startswith("appeal.") and f.event_id not in retracted
-    ]
+    appeals = [f for f in observations if f.type in _APPEALS and f.event_id not in retracted]
     counted = [
         f
         for f in observations
-        if f.type != "correction.retracted"
-        and not f.type.startswith("appeal.")
-        and (not retracted or f.event_id not in retracted)
+        if f.type not in _NOT_COUNTED and (not retracted or f.event_id not in retracted)
     ]
     return counted, retracted, appeals, findings
 
 
 _OBSERVED = frozenset(OBSERVATION_TYPES)
 """Every type but the derived and ledger-wide ones (the registry is fixed at import)."""
+_APPEALS = frozenset(t for t in _OBSERVED if t.startswith("appeal."))
+_NOT_COUNTED = _APPEALS | {"correction.retracted"}
+"""Observations no rule counts: appeals (the walk reads them) and retractions."""
 
 
 def derive(

@@ -200,9 +200,13 @@ class Context:
 
     def of(self, *types: str) -> tuple[Event, ...]:
         """Counted facts of the given types, in order."""
+        by_type = self.by_type
         if len(types) == 1:
-            return self.by_type.get(types[0], ())
-        wanted = set(types)
+            return by_type.get(types[0], ())
+        present = [t for t in types if t in by_type]
+        if len(present) <= 1:  # (most employees have facts of one of several types at most)
+            return by_type[present[0]] if present else ()
+        wanted = set(present)
         return tuple(f for f in self.facts if f.type in wanted)
 
     def window(

@@ -59,9 +59,12 @@ def employed(events: Sequence[Event]) -> list[Event]:
     return [
         e
         for e in events
-        if EVENT_TYPES[e.type].DERIVED
+        if e.type in _DERIVED
         or (start is not None and (e.occurred_at >= start or e.type.startswith(ALWAYS_COUNTED)))
     ]
+
+
+_DERIVED = frozenset(name for name, spec in EVENT_TYPES.items() if spec.DERIVED)
 
 
 def unhired_finding(employee_id: str, events: Sequence[Event]) -> Finding | None:

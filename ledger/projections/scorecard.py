@@ -74,7 +74,11 @@ class QuarterGrade:
             "period": self.period,
             "level_zh": LEVELS_ZH.get(self.level or ""),
             "provisional": self.provisional,
-            "components": [c.model_dump() for c in self.components],
+            # (a component's model_dump, written out: a card lists each line of its
+            # grade's arithmetic, and a rebuild writes a card per quarter of employment)
+            "components": [
+                {"kind": c.kind, "count": c.count, "points": c.points} for c in self.components
+            ],
             "calibrated_from": self.calibrated_from,
             "note": self.note,
         }
@@ -115,12 +119,13 @@ class Scorecard:
 
     def to_json(self) -> dict[str, Any]:
         """The stable JSON shape of DESIGN.md §9, money as decimal strings, plus extras."""
+        grade = self.grade.to_json()  # (also the shown quarter's entry in "grades")
         return {
             "employee_id": self.employee_id,
             "period": self.period.label,
             "as_of": self.as_of.isoformat(),
             "known_at": self.known_at.isoformat() if self.known_at else None,
-            "grade": self.grade.to_json(),
+            "grade": grade,
             "counts": {
                 "facts": dict(self.fact_counts),
                 "outcomes": dict(self.outcome_counts),
@@ -139,7 +144,7 @@ class Scorecard:
             "at": self.at.isoformat(),
             "department": self.department,
             "role": self.role,
-            "grades": [g.to_json() for g in self.grades],
+            "grades": [grade if g is self.grade else g.to_json() for g in self.grades],
             "training": self.qualification.to_json(),
             "findings": [
                 {"code": f.code, "at": f.at.isoformat(), "message": f.message}

@@ -8,6 +8,7 @@ from decimal import Decimal
 from uuid import UUID
 
 from ledger.events import Basis, CountedFact, Event, OutcomeKind
+from ledger.events.base import EARLIEST
 from ledger.policies.framework import Draft, RuleInfo
 from ledger.policies.windows import Timed
 from ledger.timeutil import COMPANY_TZ
@@ -40,6 +41,9 @@ def counted(items: Iterable[tuple[Timed, Decimal]], note: str = "") -> tuple[Cou
 
 
 _FIELDS_SET = frozenset(CountedFact.model_fields)
+_LATEST = datetime(9000, 1, 1, tzinfo=COMPANY_TZ)
+"""Far past any time a fact can carry (``ledger.events.base.LATEST_DAY``), far from where
+converting to company time overflows."""
 _new = object.__new__
 _set = object.__setattr__
 
@@ -58,10 +62,11 @@ def _counted_fact(
         type(event_id) is UUID
         and type(type_) is str
         and type(occurred_at) is datetime
-        and occurred_at.tzinfo is not None
+        and occurred_at.utcoffset() is not None
         and type(value) is Decimal
         and value.is_finite()
         and type(note) is str
+        and EARLIEST <= occurred_at <= _LATEST  # (out of range: as validation says)
     ):
         found = _new(CountedFact)
         _set(

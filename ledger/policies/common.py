@@ -8,7 +8,7 @@ from decimal import Decimal
 from uuid import UUID
 
 from ledger.events import Basis, CountedFact, Event, OutcomeKind
-from ledger.events.base import EARLIEST
+from ledger.events.base import EARLIEST, assembled
 from ledger.policies.framework import Draft, RuleInfo
 from ledger.policies.windows import Timed
 from ledger.timeutil import COMPANY_TZ
@@ -40,12 +40,9 @@ def counted(items: Iterable[tuple[Timed, Decimal]], note: str = "") -> tuple[Cou
     return tuple(_counted_fact(e.event_id, e.type, e.occurred_at, v, note) for e, v in items)
 
 
-_FIELDS_SET = frozenset(CountedFact.model_fields)
 _LATEST = datetime(9000, 1, 1, tzinfo=COMPANY_TZ)
 """Far past any time a fact can carry (``ledger.events.base.LATEST_DAY``), far from where
 converting to company time overflows."""
-_new = object.__new__
-_set = object.__setattr__
 
 
 def _counted_fact(
@@ -68,10 +65,8 @@ def _counted_fact(
         and type(note) is str
         and EARLIEST <= occurred_at <= _LATEST  # (out of range: as validation says)
     ):
-        found = _new(CountedFact)
-        _set(
-            found,
-            "__dict__",
+        return assembled(
+            CountedFact,
             {
                 "event_id": event_id,
                 "type": type_,
@@ -80,10 +75,6 @@ def _counted_fact(
                 "note": note,
             },
         )
-        _set(found, "__pydantic_fields_set__", set(_FIELDS_SET))
-        _set(found, "__pydantic_extra__", None)
-        _set(found, "__pydantic_private__", None)
-        return found
     return CountedFact(
         event_id=event_id, type=type_, occurred_at=occurred_at, value=value, note=note
     )

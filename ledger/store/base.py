@@ -41,6 +41,7 @@ from ledger.events import (
     parse_event,
     wire_json,
 )
+from ledger.events.base import assembled
 from ledger.timeutil import COMPANY_TZ
 
 __all__ = [
@@ -317,7 +318,8 @@ def recorded_of_row(row: Row | Sequence[Any]) -> Recorded:
             payload = _DATA_CACHE.get((type_name, data))
             # The envelope from the columns, without validation: equivalent to
             # Event.model_construct (same __dict__, fields set and equality) at a fifth of
-            # its cost. Unpacked and inlined (_event_of), as this runs for every row read.
+            # its cost. Unpacked and inlined (ledger.events.base.assembled), as this runs for every
+            # row read.
             values = {
                 "event_id": event_id,
                 "type": type_name,
@@ -412,18 +414,9 @@ def retained_event(
         "causation_id": None,
         "data": _data_of(model, type_name, data_json),
     }
-    return _event_of(values)
+    return assembled(Event, values)
 
 
-def _event_of(values: dict[str, Any]) -> Event:
-    """An :class:`Event` with exactly these field values (as ``model_construct`` would;
-    inlined in :func:`recorded_of_row`)."""
-    event = _new(Event)
-    _set(event, "__dict__", values)
-    _set(event, "__pydantic_fields_set__", set(values))
-    _set(event, "__pydantic_extra__", None)
-    _set(event, "__pydantic_private__", None)
-    return event
 
 
 def _check_writer(event: Event, sealed: bool) -> None:

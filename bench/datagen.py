@@ -1,4 +1,5 @@
-"""A deterministic synthetic quarter (2026Q3) as JSON Lines, for the benchmark.
+"""A deterministic synthetic quarter (2026Q3) as JSON Lines, for the benchmark (with
+``history``, the quarters before it too: the warm daily feed's ledger).
 
 The quarter reads like a real feed: one ``employee.hired`` per employee (before the quarter),
 then, for every working day in time order, mostly benign facts: late arrivals (most within
@@ -28,7 +29,16 @@ from uuid import UUID, uuid5
 
 import orjson
 
-__all__ = ["GENERATOR_VERSION", "QUARTER", "Quarter", "daily_files", "generate", "writer_parts"]
+__all__ = [
+    "GENERATOR_VERSION",
+    "QUARTER",
+    "Quarter",
+    "daily_files",
+    "generate",
+    "history_start",
+    "split_history",
+    "writer_parts",
+]
 
 GENERATOR_VERSION = 1
 QUARTER = "2026Q3"
@@ -52,8 +62,9 @@ class Quarter:
 
 
 class _Gen:
-    def __init__(self, employees: int, seed: int, ids: str) -> None:
+    def __init__(self, employees: int, seed: int, ids: str, start: date = START) -> None:
         self.rng = random.Random(seed)
+        self.start = start
         self.ids = ids
         self.names = [f"E{n:06d}" for n in range(1, employees + 1)]
         self.habitual = {e for e in self.names if self.rng.random() < 0.05}
@@ -92,7 +103,10 @@ class _Gen:
 
     def hired(self, emp: str) -> Record:
         rng = self.rng
-        day = date(2024, 1, 2) + timedelta(days=rng.randrange(800))
+        if self.start == START:
+            day = date(2024, 1, 2) + timedelta(days=rng.randrange(800))
+        else:  # a history: everyone is employed before it begins
+            day = self.start - timedelta(days=1 + rng.randrange(800))
         at = datetime(day.year, day.month, day.day, 9, 0, tzinfo=TZ)
         wage = f"{rng.randrange(4500, 12000, 100)}.00"
         dept = rng.choice(("front-desk", "call-centre", "field-service", "billing"))
@@ -254,8 +268,8 @@ _EPISODES: tuple[tuple[float, Callable[[_Gen, str, date, datetime], list[Record]
 _FOLLOW_UPS = 0.085 * 1.05 + 0.016 * 2.5  # mean extra events per episode (task, complaint)
 
 
-def _working_days() -> list[date]:
-    days, day = [], START
+def _working_days(start: date = START) -> list[date]:
+    days, day = [], start
     while day <= END:
         if day.weekday() < 5:
             days.append(day)
@@ -263,10 +277,24 @@ def _working_days() -> list[date]:
     return days
 
 
+def history_start(quarters: int) -> date:
+    """The first day of the ``quarters`` whole quarters before 2026Q3."""
+    month = START.year * 12 + START.month - 1 - 3 * quarters
+    return date(month // 12, month % 12 + 1, 1)
+
+
 def generate(
-    path: Path, *, events: int, employees: int, seed: int = 20260701, ids: str = "v4"
+    path: Path,
+    *,
+    events: int,
+    employees: int,
+    seed: int = 20260701,
+    ids: str = "v4",
+    history: int = 0,
 ) -> Quarter:
-    """Write exactly ``events`` JSON Lines for ``employees`` employees over 2026Q3.
+    """Write exactly ``events`` JSON Lines for ``employees`` employees over 2026Q3 (and
+    the ``history`` quarters before it, when asked: then everyone is hired before the first
+    of them, and the lines are spread evenly over all the working days).
 
     Args:
         path: the file to write.
@@ -274,12 +302,16 @@ def generate(
         employees: how many employees.
         seed: the random seed (same inputs, same bytes).
         ids: ``v4`` (random client ids, the index's worst case) or ``v7`` (time-ordered).
+        history: whole quarters before 2026Q3 to cover as well (0: the quarter alone).
     """
     if events < employees:
         raise ValueError("--events must be at least --employees (one hiring each)")
-    gen = _Gen(employees, seed, ids)
+    if history < 0:
+        raise ValueError("--history must be 0 or more quarters")
+    start = history_start(history)
+    gen = _Gen(employees, seed, ids, start)
     quarter = Quarter(path, 0, employees, seed, ids)
-    days = _working_days()
+    days = _working_days(start)
     with path.open("wb") as out:
 
         def write(record: Record) -> bool:
@@ -372,6 +404,26 @@ def daily_files(data: Path, folder: Path, *, files: int) -> list[tuple[Path, dat
     return written
 
 
+def split_history(data: Path, folder: Path) -> tuple[Path, Path]:
+    """``data`` cut at 2026Q3's first day: the history (every hiring and every line dated
+    before the quarter) and the quarter itself, as two files of ``folder`` (reused when they
+    exist). The quarter's file is what :func:`daily_files` deals into a feed."""
+    history = folder / f"{data.stem}-history.jsonl"
+    quarter = folder / f"{data.stem}-{QUARTER}.jsonl"
+    if history.exists() and quarter.exists():
+        return history, quarter
+    first = START.isoformat()
+    parts = [history.with_suffix(".partial"), quarter.with_suffix(".partial")]
+    with data.open("rb") as lines, parts[0].open("wb") as old, parts[1].open("wb") as new:
+        for line in lines:
+            record = orjson.loads(line)
+            early = record["type"] == "employee.hired" or record["occurred_at"][:10] < first
+            (old if early else new).write(line)
+    parts[0].rename(history)
+    parts[1].rename(quarter)
+    return history, quarter
+
+
 WRITERS_NAMESPACE = UUID("6f1c3a52-9d1e-5b7a-8c44-2f0e5d9b1a73")
 """Namespace of the re-keyed event ids: ``uuid5(WRITERS_NAMESPACE, f"{writer}:{event_id}")``."""
 
@@ -457,11 +509,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, required=True, help="the .jsonl file to write")
     parser.add_argument("--seed", type=int, default=20260701, help="same seed, same bytes")
     parser.add_argument("--ids", choices=["v4", "v7"], default="v4", help="event id kind")
+    parser.add_argument(
+        "--history",
+        type=int,
+        default=0,
+        help="also cover this many whole quarters before 2026Q3 (--events spread over all)",
+    )
     args = parser.parse_args(argv)
     if args.employees < 1 or args.events < args.employees:
         parser.error("--employees must be at least 1 and --events at least --employees")
+    if args.history < 0:
+        parser.error("--history must be 0 or more quarters")
     quarter = generate(
-        args.out, events=args.events, employees=args.employees, seed=args.seed, ids=args.ids
+        args.out,
+        events=args.events,
+        employees=args.employees,
+        seed=args.seed,
+        ids=args.ids,
+        history=args.history,
     )
     print(f"wrote {quarter.events:,} events for {quarter.employees:,} employees to {args.out}")
     return 0

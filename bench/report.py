@@ -214,6 +214,13 @@ FEED_TARGET = 1.3
 def _feed_notes(row: Row) -> str:
     fifths = " / ".join(f"{v:,.0f}" for v in row.get("fifths_us_per_event", []))
     parts = [f"µs/event by fifth of the files: {fifths}"]
+    if row.get("gc_cpu_seconds") is not None:
+        parts.append(f"garbage collector {row['gc_cpu_seconds']:.1f} CPU s")
+    if row.get("history_quarters"):
+        parts.append(
+            f"after {row['history_quarters']} earlier quarters imported at once "
+            f"({row['history_cpu_seconds']:.1f} CPU s, not counted)"
+        )
     if row["step"] == "feed-raw":
         parts.append("the floor: no derivation, no validation")
     elif row["step"] == "feed-es":
@@ -241,7 +248,7 @@ def _feed_table(rows: list[Row]) -> list[str]:
         "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|",
     ]
     refs = {
-        r.get("files"): _rate(r)
+        (r.get("files"), r.get("history_quarters", 0)): _rate(r)
         for r in rows
         if r["step"] == "feed-es" and "error" not in r and "na" not in r
     }
@@ -249,7 +256,7 @@ def _feed_table(rows: list[Row]) -> list[str]:
         if "error" in row or "na" in row:
             out.append(f"| {row['label']} | " + "– | " * 12 + f"{_notes(row)} |")
             continue
-        rate, ref = _rate(row), refs.get(row.get("files"))
+        rate, ref = _rate(row), refs.get((row.get("files"), row.get("history_quarters", 0)))
         ratio = row.get("last_over_first")
         judged = _fmt(ratio, 2)
         if ratio is not None and row["step"] == "feed-ledger":

@@ -47,6 +47,9 @@ class Step:
     """In the run without ``--steps``; the others run only when ``--steps`` names them."""
     postgres: bool = False
     """Runs on PostgreSQL (issue 12): ``db`` names a database on ``$LEDGER_TEST_PG``."""
+    history: bool = False
+    """A daily feed onto a ledger that already holds ``--history-quarters`` earlier quarters
+    (issue 11): reads the quarter and its history from a data file of its own."""
 
 
 LISTINGS = (
@@ -193,7 +196,10 @@ KEPT = ("ledger", "none", "pg-ledger")
 """Databases later rows read: removed at the end of the run, not after their row."""
 
 
-FEED_KINDS = ("ledger", "es", "raw", "ledger-tick")
+FEED_KINDS = ("ledger", "es", "raw", "ledger-tick", "ledger-warm", "raw-warm", "es-warm")
+"""``-warm``: the same quarter fed onto a ledger that already holds the quarters before it."""
+WARM_DEFAULT = ("ledger-warm", "raw-warm")
+"""The warm kinds in the default run (``es-warm`` imports the history slowly: on request)."""
 FEED_LISTED = (10, 90)
 """File counts ``--list`` shows feed rows for (any other count can be named too)."""
 
@@ -201,6 +207,18 @@ FEED_LISTED = (10, 90)
 def feed_step(kind: str, files: int, *, default: bool, snapshot_every: int = 100) -> Step:
     """The daily feed row (issue 11) of ``kind`` for the quarter cut into ``files`` files."""
     key = f"feed-{kind}-{files}"
+    if kind.endswith("-warm"):
+        cold = feed_step(kind.removesuffix("-warm"), files, default=default)
+        return replace(
+            cold,
+            key=key,
+            db=key,
+            label=f"{cold.label}, after a history of earlier quarters",
+            history=True,
+            options=(*cold.options, "--snapshot-every", str(snapshot_every))
+            if kind == "es-warm"
+            else cold.options,
+        )
     options = ("--files", str(files))
     if kind == "es":
         label = f"eventsourcing: {files} daily files, snapshot every {snapshot_every} events"
@@ -239,7 +257,7 @@ def plan(args: argparse.Namespace, chosen: set[str]) -> list[Step]:
             wanted.append(int(files))
     for files in dict.fromkeys(wanted):
         for kind in FEED_KINDS:
-            on = files in defaults and kind != "ledger-tick"
+            on = files in defaults and (kind in ("ledger", "es", "raw") or kind in WARM_DEFAULT)
             steps.append(feed_step(kind, files, default=on, snapshot_every=args.snapshot_every))
     return steps
 
@@ -260,6 +278,10 @@ def _remove(step_db: str, out: Path) -> None:
 def run_step(step: Step, data: Path, out: Path, args: argparse.Namespace) -> dict[str, Any]:
     """Run ``step`` in a fresh interpreter; its JSON result plus the OS's view of it."""
     db = out / f"{step.db}.db"
+    history: tuple[str, ...] = ()
+    if step.history:
+        before, data = _history_files(args, out)
+        history = ("--history", str(before), "--history-quarters", str(args.history_quarters))
     url = pgutil.database_url(step.db) if step.postgres else None
     if step.fresh:
         _remove(step.db, out)
@@ -293,6 +315,7 @@ def run_step(step: Step, data: Path, out: Path, args: argparse.Namespace) -> dic
         args.ids,
         *(("--url", url) if url is not None else ()),
         *step.options,
+        *history,
     ]
     logs = out / "logs"
     logs.mkdir(exist_ok=True)
@@ -337,6 +360,35 @@ def _data_file(args: argparse.Namespace, out: Path) -> tuple[Path, float | None]
     return path, time.perf_counter() - started
 
 
+def _history_files(args: argparse.Namespace, out: Path) -> tuple[Path, Path]:
+    """The warm feed's data (made once, then reused): ``--history-quarters`` quarters
+    before 2026Q3 and the quarter itself, at the quarter's density of events per employee
+    and working day, cut into the history and the quarter."""
+    quarters = args.history_quarters
+    events = args.events * (quarters + 1)
+    path = out / (
+        f"history-{args.events}-{args.employees}-h{quarters}-s{args.seed}-{args.ids}"
+        f"-g{datagen.GENERATOR_VERSION}.jsonl"
+    )
+    if not path.exists():
+        started = time.perf_counter()
+        partial = path.with_suffix(".partial")
+        datagen.generate(
+            partial,
+            events=events,
+            employees=args.employees,
+            seed=args.seed,
+            ids=args.ids,
+            history=quarters,
+        )
+        partial.rename(path)
+        print(
+            f"history data: {path.name} (generated in {time.perf_counter() - started:.1f} s)",
+            file=sys.stderr,
+        )
+    return datagen.split_history(path, out)
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=100_000, help="lines in the quarter")
@@ -361,6 +413,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--snapshot-every", type=int, default=100, help="eventsourcing feed: snapshot interval"
+    )
+    parser.add_argument(
+        "--history-quarters",
+        type=int,
+        default=4,
+        help="warm feed rows: quarters of history before the fed quarter (4: a full "
+        "12-month window)",
     )
     parser.add_argument(
         "--postgres",
@@ -418,6 +477,7 @@ def main(argv: list[str] | None = None) -> int:
             "batch": args.batch,
             "feed_files": args.feed_files,
             "snapshot_every": args.snapshot_every,
+            "history_quarters": args.history_quarters,
             "data": data.name,
             "generated_seconds": generated,
             "total_seconds": time.perf_counter() - started,

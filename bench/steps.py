@@ -21,6 +21,7 @@ first and the last ``--edge`` files (``first_us_per_event``, ``last_us_per_event
 from __future__ import annotations
 
 import argparse
+import gc
 import inspect
 import queue
 import random
@@ -795,10 +796,43 @@ def latency_feed(args: argparse.Namespace, timer: Timer) -> Result:
 # -- daily feed (issue 11) -------------------------------------------------------------------
 
 
+class _GcClock:
+    """CPU seconds the cyclic garbage collector has spent in this process so far (timed
+    through ``gc.callbacks``): the feed rows report each file's share."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+        self._started = 0.0
+        gc.callbacks.append(self._phase)
+
+    def _phase(self, phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            self._started = time.process_time()
+        else:
+            self.seconds += time.process_time() - self._started
+
+
+_GC = _GcClock()
+
+
 def _feed_files(args: argparse.Namespace) -> list[tuple[Path, date]]:
+    """The daily files of the feed; with ``--history`` (the feed of a ledger that already
+    holds earlier quarters), ``--data`` is the quarter alone and ``--history`` the rest."""
     import datagen
 
     return datagen.daily_files(args.data, args.db.parent, files=args.files)
+
+
+def _quarter_morning() -> datetime:
+    """06:00 on the quarter's first day: the clock while the history is imported."""
+    import datagen
+
+    first = datagen.START
+    return datetime(first.year, first.month, first.day, 6, tzinfo=COMPANY_TZ)
+
+
+def _after_history(args: argparse.Namespace) -> str:
+    return "" if args.history is None else f", after {args.history_quarters} quarters of history"
 
 
 def _employees_in(path: Path) -> int:
@@ -820,6 +854,7 @@ def _feed_summary(files: list[Result], edge: int) -> Result:
     fifths = [files[len(files) * i // 5 : len(files) * (i + 1) // 5] for i in range(5)]
     first_us, last_us = pooled(first), pooled(last)
     return {
+        "gc_cpu_seconds": sum(f.get("gc_cpu_seconds", 0.0) for f in files),
         "edge": edge,
         "first_cpu_s": statistics.fmean(f["cpu_seconds"] for f in first),
         "last_cpu_s": statistics.fmean(f["cpu_seconds"] for f in last),
@@ -842,11 +877,25 @@ def feed_ledger(args: argparse.Namespace, timer: Timer) -> Result:
     now = [ends[0] + timedelta(hours=6)]  # the default rulebook is adopted at the first morning
     _remove_db(args.db)
     per_file: list[Result] = []
+    history: Result = {}
     with Ledger.open(args.db, clock=lambda: now[0], synchronous=args.synchronous) as ledger:
+        if args.history is not None:  # the quarters before, imported at once, not timed
+            now[0] = _quarter_morning()
+            start, cpu = time.perf_counter(), _cpu()
+            report = ledger.import_file(args.history)
+            if args.tick:
+                ledger.tick(now[0] - timedelta(hours=6))
+            history = {
+                "history_quarters": args.history_quarters,
+                "history_events": report.lines,
+                "history_derived": report.derived,
+                "history_seconds": time.perf_counter() - start,
+                "history_cpu_seconds": _cpu() - cpu,
+            }
         for (path, _), end, employees in zip(files, ends, touched, strict=True):
             now[0] = end + timedelta(hours=6)
             item: Result = {"file": path.name, "employees": employees}
-            start, cpu = time.perf_counter(), _cpu()
+            start, cpu, collecting = time.perf_counter(), _cpu(), _GC.seconds
             report = ledger.import_file(path)
             item["import_seconds"] = time.perf_counter() - start
             item["import_cpu_seconds"] = _cpu() - cpu
@@ -856,14 +905,17 @@ def feed_ledger(args: argparse.Namespace, timer: Timer) -> Result:
                 item["tick_employees"] = ticked.employees
             item["seconds"] = time.perf_counter() - start
             item["cpu_seconds"] = _cpu() - cpu
+            item["gc_cpu_seconds"] = _GC.seconds - collecting
             item.update(events=report.lines, appended=report.appended, derived=report.derived)
             per_file.append(item)
     timer.seconds = sum(f["seconds"] for f in per_file)
     timer.cpu_seconds = sum(f["cpu_seconds"] for f in per_file)
     result: Result = {
         "label": f"ledger: {len(files)} daily files"
-        + (", tick at each file's end" if args.tick else ""),
+        + (", tick at each file's end" if args.tick else "")
+        + _after_history(args),
         "count": sum(f["events"] for f in per_file),
+        **history,
         "files": len(per_file),
         "tick": args.tick,
         "derived": sum(f["derived"] + f.get("tick_derived", 0) for f in per_file),
@@ -881,9 +933,10 @@ def _feed_files_timed(
     it ``touched`` and anything else to keep), timed; the timer gets the sums."""
     per_file: list[Result] = []
     for path, _ in files:
-        start, cpu = time.perf_counter(), _cpu()
+        start, cpu, collecting = time.perf_counter(), _cpu(), _GC.seconds
         done = dict(append(path))
         seconds, cpu = time.perf_counter() - start, _cpu() - cpu
+        done["gc_cpu_seconds"] = _GC.seconds - collecting
         per_file.append(
             {
                 "file": path.name,
@@ -907,6 +960,16 @@ def feed_raw(args: argparse.Namespace, timer: Timer) -> Result:
     files = _feed_files(args)
     _remove_db(args.db)
     log = refs.RawLog(args.db, indexed=True, synchronous=args.synchronous)
+    history: Result = {}
+    if args.history is not None:
+        start, cpu = time.perf_counter(), _cpu()
+        appended = log.append(next(refs.read_batches(args.history, 1 << 62), []))
+        history = {
+            "history_quarters": args.history_quarters,
+            "history_employees": appended,
+            "history_seconds": time.perf_counter() - start,
+            "history_cpu_seconds": _cpu() - cpu,
+        }
 
     def append(path: Path) -> Result:
         chunk = next(refs.read_batches(path, 1 << 62), [])
@@ -917,8 +980,10 @@ def feed_raw(args: argparse.Namespace, timer: Timer) -> Result:
     finally:
         log.close()
     return {
-        "label": f"raw sqlite3, the ledger's indexes: {len(files)} daily files",
+        "label": f"raw sqlite3, the ledger's indexes: {len(files)} daily files"
+        + _after_history(args),
         "count": sum(f["events"] for f in per_file),
+        **history,
         "files": len(per_file),
         **_feed_summary(per_file, args.edge),
         "per_file": per_file,
@@ -931,14 +996,24 @@ def feed_es(args: argparse.Namespace, timer: Timer) -> Result:
     files = _feed_files(args)
     _remove_db(args.db)
     feed = refs.EventsourcingFeed(args.db, snapshot_every=args.snapshot_every)
+    history: Result = {}
     try:
+        if args.history is not None:
+            start, cpu = time.perf_counter(), _cpu()
+            feed.import_file(args.history)
+            history = {
+                "history_quarters": args.history_quarters,
+                "history_seconds": time.perf_counter() - start,
+                "history_cpu_seconds": _cpu() - cpu,
+            }
         per_file = _feed_files_timed(files, feed.import_file, timer)
     finally:
         feed.close()
     return {
         "label": f"eventsourcing: {len(files)} daily files, snapshot every "
-        f"{args.snapshot_every} events",
+        f"{args.snapshot_every} events" + _after_history(args),
         "count": sum(f["events"] for f in per_file),
+        **history,
         "files": len(per_file),
         "snapshot_every": args.snapshot_every,
         "snapshots": sum(f["snapshots"] for f in per_file),
@@ -1184,6 +1259,12 @@ def main(argv: list[str] | None = None) -> int:
     feed.add_argument("--files", type=int, default=90, help="files the quarter is cut into")
     feed.add_argument("--tick", action="store_true", help="tick at the end of each file's day")
     feed.add_argument("--edge", type=int, default=3, help="first/last files compared")
+    feed.add_argument(
+        "--history", type=Path, help="earlier quarters, imported at once before the feed"
+    )
+    feed.add_argument(
+        "--history-quarters", type=int, default=0, help="how many quarters --history holds"
+    )
     feed.add_argument("--snapshot-every", type=int, default=100, help="eventsourcing snapshots")
     listings = parser.add_argument_group("listing steps (issue 11)")
     listings.add_argument("--listing", choices=sorted(LISTING_ARGS), default="sanctions")

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
@@ -23,6 +23,7 @@ from ledger.events import LEDGER_STREAM, CheckpointIssued, Event, RulebookAdopte
 from ledger.importer import Format
 from ledger.policies.engine import Derivation, derive
 from ledger.policies.hiring import employed, unhired_finding
+from ledger.policies.incremental import PRIOR_LAG
 from ledger.policies.rulebook import AdoptedRulebook, Rulebook, RulebookSet
 from ledger.policies.status import SanctionState, fold_sanctions
 from ledger.store import ChainReport, EventStore, MemoryStore, Recorded, open_store
@@ -64,6 +65,9 @@ class Ledger:
     """A kept state is written once it accounts for this many events more than the stored
     one (1: at every write). States decoded from the store or derived in full are always
     written; resuming from an older stored state derives at most this many events again."""
+    prior_lag: timedelta = PRIOR_LAG
+    """Each employee's prior state (the one a derivation the latest state cannot resume
+    resumes from) is replaced by the stored latest once that pauses this much later."""
 
     def __init__(
         self,
@@ -85,6 +89,7 @@ class Ledger:
             None,
         )
         self._kept_states: OrderedDict[str, KeptState] = OrderedDict()
+        self._prior_at: dict[str, datetime | None] = {}  # employee -> its prior state's at
         if adopt_default and not getattr(store, "readonly", False) and not self.rulebooks():
             self.adopt(Rulebook.default_document(), source="default rulebook")
 

@@ -110,8 +110,9 @@ DERIVED_BY = "ledger"
 _DERIVED_BATCH = 2_000
 _STATES_BATCH = 200
 DERIVATIONS: Counter[str] = Counter()
-"""How many reconciliations resumed a stored derivation state and how many derived in full
-(per process; the tests and the bench read it)."""
+"""How many reconciliations resumed a stored derivation state (``prior``: of those, how many
+from the prior state) and how many derived in full (per process; the tests and the bench
+read it)."""
 PRELOAD = 50_000
 """Parsed events an import keeps from validation to appending (about 2 KB each)."""
 DAWN = datetime(1970, 1, 1, tzinfo=COMPANY_TZ)
@@ -674,6 +675,8 @@ class _States:
         self.versions: dict[str, int] = {}  # stream versions read at once (read_versions)
         # employee -> (stored text, its state's version) of a kept state resumed from
         self.base: dict[str, tuple[str, int]] = {}
+        self.stored: dict[str, str] = {}  # employee -> the latest state's stored text, read
+        self.priors: dict[str, str] = {}  # employee -> a prior state's text to write
         self.kept: OrderedDict[str, KeptState] | None = ledger._kept_states
         if employees > ledger.states_kept:
             # More employees than can be kept: each would be pushed out before its next
@@ -686,6 +689,7 @@ class _States:
         """The employee's state (kept, or decoded from the stored row); with ``now``, a
         stored row a derivation at ``now`` could not resume from is not decoded."""
         for _, _, value in self.ledger.store.projection_rows(incremental.PROJECTION, employee_id):
+            self.stored[employee_id] = value
             kept = self.kept
             if kept is not None:
                 found = kept.get(employee_id)
@@ -706,6 +710,37 @@ class _States:
                 self._keep(employee_id, KeptState(value, state.version, state))
             return state
         return None
+
+    def load_prior(self, employee_id: str, now: datetime) -> DerivationState | None:
+        """The employee's prior state (older than the latest, see ``incremental.PRIOR``),
+        decoded, or ``None``; a derivation resumed from it is written whatever its age."""
+        for _, _, value in self.ledger.store.projection_rows(incremental.PRIOR, employee_id):
+            self.ledger._prior_at[employee_id] = incremental.paused_at(value)
+            state = incremental.decode(value, employee_id, self.rulebooks, DEFAULT_RULES, now)
+            if state is not None:
+                self.base.pop(employee_id, None)
+            return state
+        self.ledger._prior_at[employee_id] = None
+        return None
+
+    def _rotate(self, employee_id: str) -> None:
+        """Before the latest stored state is replaced: make it the prior one when it pauses
+        ``Ledger.prior_lag`` or more after the prior (or there is none). Any stored state
+        is a state of its stream's version, so either is one a derivation may resume."""
+        old = self.stored.get(employee_id)
+        if old is None:
+            return
+        old_at = incremental.paused_at(old)
+        if old_at is None:
+            return
+        known = self.ledger._prior_at
+        if employee_id not in known:
+            rows = self.ledger.store.projection_rows(incremental.PRIOR, employee_id)
+            known[employee_id] = next((incremental.paused_at(v) for _, _, v in rows), None)
+        prior_at = known[employee_id]
+        if prior_at is None or old_at - prior_at >= self.ledger.prior_lag:
+            self.priors[employee_id] = old
+            known[employee_id] = old_at
 
     def read_versions(self, employees: Iterable[str]) -> None:
         """Read the stream versions of ``employees`` at once (kept states are checked
@@ -760,6 +795,16 @@ class _States:
             else:  # kept with the stored text it resumes from; written later
                 self._keep(employee_id, KeptState(*deferred, state))
         texts = [*self.encoded_rows.items(), *((e, incremental.encode(s)) for e, s in due)]
+        for employee_id, _ in texts:
+            self._rotate(employee_id)
+        if self.priors:
+            store.on_rollback(self.ledger._prior_at.clear)
+            store.projection_replace(
+                incremental.PRIOR,
+                list(self.priors),
+                [(e, e, t) for e, t in self.priors.items()],
+                store.head(),
+            )
         if texts:
             store.projection_replace(
                 incremental.PROJECTION,
@@ -775,6 +820,9 @@ class _States:
                 self._keep(employee_id, KeptState(text, state.version, state))
         self.encoded_rows.clear()
         self.changed.clear()
+        self.priors.clear()
+        for employee_id, _ in texts:
+            self.stored.pop(employee_id, None)  # (replaced: read again when next needed)
 
 
 @dataclass(frozen=True, slots=True)
@@ -809,6 +857,23 @@ def pending(
         resumed = _pending_resumed(
             ledger, employee_id, horizon, fresh, states, closing_from if closing else None
         )
+        if resumed is None:
+            # The latest state cannot resume (a retraction of a fact it holds only as a
+            # tally, a back-dated fact): the older prior one may, deriving a few weeks
+            # again instead of the whole history.
+            prior = states.load_prior(employee_id, horizon or DAWN)
+            if prior is not None:
+                resumed = _pending_resumed(
+                    ledger,
+                    employee_id,
+                    horizon,
+                    fresh,
+                    states,
+                    closing_from if closing else None,
+                    prior=prior,
+                )
+                if resumed is not None:
+                    DERIVATIONS["prior"] += 1
         if resumed is not None:
             DERIVATIONS["resumed"] += 1
             states.hired.add(employee_id)  # (only a state holding a hire resumes)
@@ -974,12 +1039,14 @@ def _pending_resumed(
     fresh: _FreshEvents | None,
     states: _States,
     closing_from: datetime | None = None,
+    prior: DerivationState | None = None,
 ) -> list[Event] | None:
-    """:func:`pending` from the stored state, or ``None`` when it cannot resume.
+    """:func:`pending` from the stored state (``prior``: from that older one), or ``None``
+    when it cannot resume.
 
     ``closing_from``: payroll months ending after it, by the horizon, close now (PAY-01)."""
     now_d = horizon or DAWN
-    state = states.load(employee_id, now_d)
+    state = states.load(employee_id, now_d) if prior is None else prior
     rulebooks = states.rulebooks
     if state is None or not state.hired or not incremental.plan(state, (), rulebooks, now_d):
         return None  # (an employee not hired yet derives nothing: in full, cheaply)
@@ -991,7 +1058,11 @@ def _pending_resumed(
         new_recorded = list(store.read(employee_id=employee_id, after_version=state.version))
     new_events = [r.event for r in new_recorded]
     by_id = {e.event_id: e for e in state.facts}
-    if not incremental.plan(state, new_events, rulebooks, now_d, by_id):
+    known = by_id
+    if any(isinstance(e.data, Retracted) for e in new_events):
+        # (a retraction may name a fact recorded since the state: one derived again here)
+        known = {**by_id, **{e.event_id: e for e in new_events if not EVENT_TYPES[e.type].DERIVED}}
+    if not incremental.plan(state, new_events, rulebooks, now_d, known):
         return None
     pause = max(state.at, _pause_at([*by_id.values(), *new_events], horizon))
     observed = [e for e in new_events if not EVENT_TYPES[e.type].DERIVED]

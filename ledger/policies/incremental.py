@@ -64,6 +64,8 @@ from ledger.timeutil import COMPANY_TZ, quarter_of, start_of_day
 
 __all__ = [
     "FORMAT",
+    "PRIOR",
+    "PRIOR_LAG",
     "PROJECTION",
     "Carried",
     "DerivationState",
@@ -78,6 +80,7 @@ __all__ = [
     "keep_held",
     "met_to",
     "outcome_of",
+    "paused_at",
     "plan",
     "retain",
 ]
@@ -86,6 +89,13 @@ FORMAT = 5
 """The state's format; a state of another format is ignored (the next derivation is full)."""
 PROJECTION = "derivation"
 """Where the states live: the store's projection rows (one row per employee)."""
+PRIOR = "derivation-prior"
+"""An older state per employee, kept beside the latest: a derivation the latest cannot
+resume (a retraction of a fact it holds only as a tally, say) resumes from it instead of
+deriving the whole history (docs/ARCHITECTURE.md, "Derivation state")."""
+PRIOR_LAG = timedelta(days=28)
+"""The prior state is replaced by the stored latest one once that one pauses this much
+later than it."""
 
 _ATTENDANCE = frozenset(
     {
@@ -627,6 +637,19 @@ def encode(state: DerivationState) -> str:
     state.encoded.clear()  # a cache, shared with the state this one followed: replaced
     state.encoded.update(once.now)
     return text
+
+
+def paused_at(text: str) -> datetime | None:
+    """The ``at`` of an encoded state of this format, read from the head of its text
+    (:func:`encode` writes it second), or ``None`` for any other text."""
+    head = f'{{"format":{FORMAT},"at":"'
+    if not text.startswith(head):
+        return None
+    end = text.find('"', len(head))
+    try:
+        return _at(text[len(head) : end]) if end > 0 else None
+    except ValueError:
+        return None
 
 
 def outcome_of(

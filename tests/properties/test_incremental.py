@@ -61,13 +61,16 @@ def feed(
     kept: bool = True,
     every: int = Ledger.states_every,
     restart: int = 0,
+    prior_lag: timedelta = Ledger.prior_lag,
 ) -> Ledger:
     """Record ``facts`` in ``batches`` consecutive batches, ticking before each batch whose
     first fact lies after a tick time. ``kept=False``: every derivation state is decoded
     from its stored text (as another process would), none reused from the last write.
     ``every``: a kept state is written once it accounts for that many events more than the
     stored one. ``restart``: every that many batches, another ``Ledger`` on the same store
-    takes over (a new process: what the last one kept but did not write is gone)."""
+    takes over (a new process: what the last one kept but did not write is gone).
+    ``prior_lag``: how much later the latest stored state must pause before it replaces the
+    prior one (0: at every write)."""
     store = MemoryStore()
     clock = ManualClock(CLOCK_AT)
 
@@ -75,6 +78,7 @@ def feed(
         ledger = Ledger(store, clock=clock)
         ledger.incremental = incremental
         ledger.states_every = every
+        ledger.prior_lag = prior_lag
         if not kept:
             ledger.states_kept = 0
         return ledger
@@ -162,6 +166,7 @@ def histories(draw: Any) -> list[Event]:
     st.booleans(),
     st.sampled_from([1, 3, Ledger.states_every]),
     st.integers(0, 4),
+    st.sampled_from([timedelta(0), timedelta(days=9), Ledger.prior_lag]),
 )
 def test_resumed_derivation_records_what_full_derivation_records(
     history: list[Event],
@@ -171,9 +176,19 @@ def test_resumed_derivation_records_what_full_derivation_records(
     kept: bool,
     every: int,
     restart: int,
+    prior_lag: timedelta,
 ) -> None:
     facts = daily_order(history, late)
-    resumed = feed(facts, batches, ticks, incremental=True, kept=kept, every=every, restart=restart)
+    resumed = feed(
+        facts,
+        batches,
+        ticks,
+        incremental=True,
+        kept=kept,
+        every=every,
+        restart=restart,
+        prior_lag=prior_lag,
+    )
     full = feed(facts, batches, ticks, incremental=False)
     assert derived_log(resumed) == derived_log(full)
     assert resumed.verify_chain().ok
@@ -663,3 +678,46 @@ def test_a_first_tick_after_months_of_untested_imports_resumes_and_grades_every_
     assert {"2026Q2", "2026Q3"} <= set(grades)
     warnings = [d for k, _, d in logs[0]["E1"] if k == "sanction.issued" and d["kind"] == "warning"]
     assert len(warnings) >= 2
+
+
+@pytest.mark.parametrize("kept", [True, False], ids=["states kept", "states decoded"])
+def test_a_retraction_weeks_back_resumes_from_the_prior_state(kept: bool) -> None:
+    """A retraction of a late arrival weeks back: the latest state holds it only as a
+    tally, so it cannot resume; the prior state (docs/ARCHITECTURE.md, "Derivation state")
+    pauses before it and does, deriving those weeks again, not the whole history. What it
+    records is what a full derivation records, and differs from the feed without it."""
+    from ledger.testing import late, retract
+
+    days = [instant("2026-07-01 09:10") + timedelta(days=d) for d in range(50)]
+    facts = [late("E1", at=d, minutes=20 if i % 4 == 0 else 3) for i, d in enumerate(days)]
+    withdrawn = retract(facts[40], at=days[45] + timedelta(hours=2))
+    feed_of = [*facts[:46], withdrawn, *facts[46:]]
+
+    def run(incremental: bool, events: list[Event]) -> tuple[Ledger, list[tuple[int, int]]]:
+        ledger = Ledger(MemoryStore(), clock=ManualClock(CLOCK_AT))
+        ledger.incremental = incremental
+        ledger.states_every = 1
+        ledger.states_kept = 2_048 if kept else 0
+        ledger.record(hire("E1"))
+        counts = []
+        for one in events:
+            before = dict(write.DERIVATIONS)
+            ledger.record([one])
+            counts.append(
+                (
+                    write.DERIVATIONS["prior"] - before.get("prior", 0),
+                    write.DERIVATIONS["full"] - before.get("full", 0),
+                )
+            )
+        return ledger, counts
+
+    resumed, counts = run(True, feed_of)
+    at = feed_of.index(withdrawn)
+    assert counts[at] == (1, 0)  # from the prior state, not in full
+    assert all(c == (0, 0) for i, c in enumerate(counts) if i != at)
+    priors = [v for _, _, v in resumed.store.projection_rows("derivation-prior", "E1")]
+    assert len(priors) == 1
+    full, _ = run(False, feed_of)
+    assert derived_log(resumed) == derived_log(full)
+    unretracted, _ = run(True, facts)
+    assert derived_log(resumed) != derived_log(unretracted)

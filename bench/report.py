@@ -229,6 +229,12 @@ def _feed_notes(row: Row) -> str:
         )
     else:
         parts.append(f"derived {row['derived']:,}")
+        made = row.get("derivations")
+        if made:
+            parts.append(
+                f"reconciliations resumed {made.get('resumed', 0):,} (from the prior state "
+                f"{made.get('prior', 0):,}), in full {made.get('full', 0):,}"
+            )
         if row.get("tick"):
             parts.append(
                 f"imports {row['import_cpu_seconds']:.1f} of {row['cpu_seconds']:.1f} CPU s, "

@@ -44,7 +44,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import pgutil  # sibling modules of this script
 import refs
 
-from ledger import COMPANY_TZ, Ledger
+from ledger import COMPANY_TZ, Ledger, write
 from ledger.timeutil import Period
 
 QUARTER = "2026Q3"
@@ -892,6 +892,7 @@ def feed_ledger(args: argparse.Namespace, timer: Timer) -> Result:
                 "history_seconds": time.perf_counter() - start,
                 "history_cpu_seconds": _cpu() - cpu,
             }
+        counted = dict(write.DERIVATIONS)
         for (path, _), end, employees in zip(files, ends, touched, strict=True):
             now[0] = end + timedelta(hours=6)
             item: Result = {"file": path.name, "employees": employees}
@@ -920,6 +921,7 @@ def feed_ledger(args: argparse.Namespace, timer: Timer) -> Result:
         "tick": args.tick,
         "derived": sum(f["derived"] + f.get("tick_derived", 0) for f in per_file),
         "import_cpu_seconds": sum(f["import_cpu_seconds"] for f in per_file),
+        "derivations": {k: v - counted.get(k, 0) for k, v in write.DERIVATIONS.items()},
         **_feed_summary(per_file, args.edge),
         "per_file": per_file,
     }

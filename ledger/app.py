@@ -89,7 +89,6 @@ class Ledger:
             None,
         )
         self._kept_states: OrderedDict[str, KeptState] = OrderedDict()
-        self._prior_at: dict[str, datetime | None] = {}  # employee -> its prior state's at
         if adopt_default and not getattr(store, "readonly", False) and not self.rulebooks():
             self.adopt(Rulebook.default_document(), source="default rulebook")
 

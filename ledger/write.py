@@ -677,6 +677,7 @@ class _States:
         self.base: dict[str, tuple[str, int]] = {}
         self.stored: dict[str, str] = {}  # employee -> the latest state's stored text, read
         self.priors: dict[str, str] = {}  # employee -> a prior state's text to write
+        self.prior_at: dict[str, datetime | None] = {}  # employee -> its prior state's at
         self.kept: OrderedDict[str, KeptState] | None = ledger._kept_states
         if employees > ledger.states_kept:
             # More employees than can be kept: each would be pushed out before its next
@@ -715,32 +716,39 @@ class _States:
         """The employee's prior state (older than the latest, see ``incremental.PRIOR``),
         decoded, or ``None``; a derivation resumed from it is written whatever its age."""
         for _, _, value in self.ledger.store.projection_rows(incremental.PRIOR, employee_id):
-            self.ledger._prior_at[employee_id] = incremental.paused_at(value)
+            self.prior_at[employee_id] = incremental.paused_at(value)
             state = incremental.decode(value, employee_id, self.rulebooks, DEFAULT_RULES, now)
             if state is not None:
                 self.base.pop(employee_id, None)
             return state
-        self.ledger._prior_at[employee_id] = None
+        self.prior_at[employee_id] = None
         return None
 
-    def _rotate(self, employee_id: str) -> None:
+    def _rotate(self, employee_id: str) -> datetime | None:
         """Before the latest stored state is replaced: make it the prior one when it pauses
-        ``Ledger.prior_lag`` or more after the prior (or there is none). Any stored state
-        is a state of its stream's version, so either is one a derivation may resume."""
+        ``Ledger.prior_lag`` or more after the prior (or there is none); the prior's ``at``
+        after that (stored in the new latest state's text, so that the next write need not
+        read the prior). Any stored state is a state of its stream's version, so either is
+        one a derivation may resume."""
         old = self.stored.get(employee_id)
-        if old is None:
-            return
-        old_at = incremental.paused_at(old)
-        if old_at is None:
-            return
-        known = self.ledger._prior_at
+        known = self.prior_at
         if employee_id not in known:
-            rows = self.ledger.store.projection_rows(incremental.PRIOR, employee_id)
-            known[employee_id] = next((incremental.paused_at(v) for _, _, v in rows), None)
-        prior_at = known[employee_id]
-        if prior_at is None or old_at - prior_at >= self.ledger.prior_lag:
+            said = incremental.prior_at(old) if old is not None else None
+            if isinstance(said, datetime) or said is None:
+                known[employee_id] = said
+            else:  # (the latest text does not say: read the prior)
+                rows = self.ledger.store.projection_rows(incremental.PRIOR, employee_id)
+                known[employee_id] = next((incremental.paused_at(v) for _, _, v in rows), None)
+        prior = known[employee_id]
+        old_at = incremental.paused_at(old) if old is not None else None
+        if (
+            old is not None
+            and old_at is not None
+            and (prior is None or old_at - prior >= self.ledger.prior_lag)
+        ):
             self.priors[employee_id] = old
-            known[employee_id] = old_at
+            known[employee_id] = prior = old_at
+        return prior
 
     def read_versions(self, employees: Iterable[str]) -> None:
         """Read the stream versions of ``employees`` at once (kept states are checked
@@ -794,11 +802,16 @@ class _States:
                 due.append((employee_id, state))
             else:  # kept with the stored text it resumes from; written later
                 self._keep(employee_id, KeptState(*deferred, state))
-        texts = [*self.encoded_rows.items(), *((e, incremental.encode(s)) for e, s in due)]
-        for employee_id, _ in texts:
-            self._rotate(employee_id)
+        for employee_id, text in self.encoded_rows.items():
+            if employee_id not in self.stored:  # (derived by a worker: not read here)
+                for _, _, value in store.projection_rows(incremental.PROJECTION, employee_id):
+                    self.stored[employee_id] = value
+            self.encoded_rows[employee_id] = incremental.with_prior(text, self._rotate(employee_id))
+        texts = [
+            *self.encoded_rows.items(),
+            *((e, incremental.encode(s, self._rotate(e))) for e, s in due),
+        ]
         if self.priors:
-            store.on_rollback(self.ledger._prior_at.clear)
             store.projection_replace(
                 incremental.PRIOR,
                 list(self.priors),
@@ -821,8 +834,8 @@ class _States:
         self.encoded_rows.clear()
         self.changed.clear()
         self.priors.clear()
-        for employee_id, _ in texts:
-            self.stored.pop(employee_id, None)  # (replaced: read again when next needed)
+        for employee_id, text in texts:
+            self.stored[employee_id] = text  # (what the rows now hold)
 
 
 @dataclass(frozen=True, slots=True)

@@ -82,7 +82,9 @@ __all__ = [
     "outcome_of",
     "paused_at",
     "plan",
+    "prior_at",
     "retain",
+    "with_prior",
 ]
 
 FORMAT = 5
@@ -124,6 +126,8 @@ _MARGIN = timedelta(days=1)
 _DEADLINE_RULES = (reply_deadline, resolution_deadline, apology_deadline, missed_deadlines)
 """The rules that read ``now`` (deadlines judged up to it); no other rule does."""
 _T = TypeVar("_T")
+_NOT_SAID = object()
+"""A state text that does not say where the prior state pauses (:func:`prior_at`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -589,8 +593,10 @@ def _fact_json(event: Event) -> list[Any]:
     ]
 
 
-def encode(state: DerivationState) -> str:
-    """The state as JSON text (``state.encoded`` is then what this encoding reused or made)."""
+def encode(state: DerivationState, prior: datetime | object | None = _NOT_SAID) -> str:
+    """The state as JSON text (``state.encoded`` is then what this encoding reused or made);
+    with ``prior``, the ``at`` of the employee's prior state is stored beside it (``None``:
+    there is none; see :func:`prior_at`), which decoding ignores."""
     once = _Encoder(state.encoded)
     walk = state.walk
     held = [
@@ -604,9 +610,10 @@ def encode(state: DerivationState) -> str:
         }
         for h in state.held.values()
     ]
-    body = {
-        "format": FORMAT,
-        "at": _iso(state.at),
+    body: dict[str, Any] = {"format": FORMAT, "at": _iso(state.at)}
+    if prior is None or isinstance(prior, datetime):
+        body["prior"] = _iso(prior)  # (right after at: read from the head, see prior_at)
+    body |= {
         "version": state.version,
         "now": _iso(state.now),
         "met_to": _iso(state.met_to),
@@ -642,13 +649,46 @@ def encode(state: DerivationState) -> str:
 def paused_at(text: str) -> datetime | None:
     """The ``at`` of an encoded state of this format, read from the head of its text
     (:func:`encode` writes it second), or ``None`` for any other text."""
+    found = _head(text)
+    return found[0] if found is not None else None
+
+
+def prior_at(text: str) -> datetime | object | None:
+    """The ``at`` of the prior state when the latest state ``text`` was written (``None``:
+    there was none), read from the head of the text, or ``_NOT_SAID`` when the text does
+    not say (an older text, or one encoded by a worker process)."""
+    found = _head(text)
+    return found[1] if found is not None else _NOT_SAID
+
+
+def with_prior(text: str, prior: datetime | None) -> str:
+    """A state ``text`` encoded without ``prior`` (by a worker process) as :func:`encode`
+    with ``prior`` writes it; any other text unchanged."""
+    found = _head(text)
+    if found is None or found[1] is not _NOT_SAID:
+        return text
+    end = text.find('"', len(f'{{"format":{FORMAT},"at":"')) + 1
+    return f"{text[:end]},\"prior\":{orjson.dumps(_iso(prior)).decode()}{text[end:]}"
+
+
+def _head(text: str) -> tuple[datetime, datetime | object | None] | None:
     head = f'{{"format":{FORMAT},"at":"'
     if not text.startswith(head):
         return None
     end = text.find('"', len(head))
+    if end < 0:
+        return None
     try:
-        return _at(text[len(head) : end]) if end > 0 else None
-    except ValueError:
+        at = _at(text[len(head) : end])
+        assert at is not None
+        rest = text[end + 1 : end + 48]
+        if rest.startswith(',"prior":null'):
+            return at, None
+        if rest.startswith(',"prior":"'):
+            close = rest.find('"', 10)
+            return at, (_at(rest[10:close]) if close > 0 else _NOT_SAID)
+        return at, _NOT_SAID
+    except (ValueError, AssertionError):
         return None
 
 

@@ -693,28 +693,42 @@ def test_a_retraction_weeks_back_resumes_from_the_prior_state(kept: bool) -> Non
     withdrawn = retract(facts[40], at=days[45] + timedelta(hours=2))
     feed_of = [*facts[:46], withdrawn, *facts[46:]]
 
-    def run(incremental: bool, events: list[Event]) -> tuple[Ledger, list[tuple[int, int]]]:
-        ledger = Ledger(MemoryStore(), clock=ManualClock(CLOCK_AT))
+    def run(
+        incremental: bool, events: list[Event]
+    ) -> tuple[Ledger, list[tuple[int, int, int]]]:
+        store = MemoryStore()
+        reads = store.projection_rows
+        priors_read = [0]
+
+        def counting(name: str, employee_id: str | None = None) -> Any:
+            priors_read[0] += name == "derivation-prior"
+            return reads(name, employee_id)
+
+        store.projection_rows = counting  # type: ignore[method-assign]
+        ledger = Ledger(store, clock=ManualClock(CLOCK_AT))
         ledger.incremental = incremental
         ledger.states_every = 1
         ledger.states_kept = 2_048 if kept else 0
         ledger.record(hire("E1"))
         counts = []
         for one in events:
-            before = dict(write.DERIVATIONS)
+            before, priors_read[0] = dict(write.DERIVATIONS), 0
             ledger.record([one])
             counts.append(
                 (
                     write.DERIVATIONS["prior"] - before.get("prior", 0),
                     write.DERIVATIONS["full"] - before.get("full", 0),
+                    priors_read[0],
                 )
             )
         return ledger, counts
 
     resumed, counts = run(True, feed_of)
     at = feed_of.index(withdrawn)
-    assert counts[at] == (1, 0)  # from the prior state, not in full
-    assert all(c == (0, 0) for i, c in enumerate(counts) if i != at)
+    assert counts[at] == (1, 0, 1)  # from the prior state (read once), not in full
+    # Otherwise never read, even when every state is decoded (a process per day): the
+    # latest state's text says where the prior pauses.
+    assert all(c == (0, 0, 0) for i, c in enumerate(counts) if i != at)
     priors = [v for _, _, v in resumed.store.projection_rows("derivation-prior", "E1")]
     assert len(priors) == 1
     full, _ = run(False, feed_of)

@@ -675,7 +675,10 @@ class _States:
         self.versions: dict[str, int] = {}  # stream versions read at once (read_versions)
         # employee -> (stored text, its state's version) of a kept state resumed from
         self.base: dict[str, tuple[str, int]] = {}
-        self.stored: dict[str, str] = {}  # employee -> the latest state's stored text, read
+        # employee -> where its latest stored state pauses and what its text says of the
+        # prior (incremental.head_of), and that text when replacing it makes it the prior
+        self.heads: dict[str, tuple[datetime, object]] = {}
+        self.stored: dict[str, str] = {}
         self.priors: dict[str, str] = {}  # employee -> a prior state's text to write
         self.prior_at: dict[str, datetime | None] = {}  # employee -> its prior state's at
         self.kept: OrderedDict[str, KeptState] | None = ledger._kept_states
@@ -690,7 +693,7 @@ class _States:
         """The employee's state (kept, or decoded from the stored row); with ``now``, a
         stored row a derivation at ``now`` could not resume from is not decoded."""
         for _, _, value in self.ledger.store.projection_rows(incremental.PROJECTION, employee_id):
-            self.stored[employee_id] = value
+            self._note_stored(employee_id, value)
             kept = self.kept
             if kept is not None:
                 found = kept.get(employee_id)
@@ -724,30 +727,43 @@ class _States:
         self.prior_at[employee_id] = None
         return None
 
+    def _note_stored(self, employee_id: str, text: str) -> None:
+        """The latest stored state's text, read: where it pauses, what it says of the prior,
+        and the text itself only when replacing it would make it the prior (or it does not
+        say), so that a bulk write does not hold every text it read."""
+        head = incremental.head_of(text)
+        if head is None:
+            return
+        self.heads[employee_id] = head
+        at, said = head
+        if not isinstance(said, datetime) or at - said >= self.ledger.prior_lag:
+            self.stored[employee_id] = text
+
     def _rotate(self, employee_id: str) -> datetime | None:
         """Before the latest stored state is replaced: make it the prior one when it pauses
         ``Ledger.prior_lag`` or more after the prior (or there is none); the prior's ``at``
         after that (stored in the new latest state's text, so that the next write need not
         read the prior). Any stored state is a state of its stream's version, so either is
         one a derivation may resume."""
-        old = self.stored.get(employee_id)
+        head = self.heads.get(employee_id)
         known = self.prior_at
         if employee_id not in known:
-            said = incremental.prior_at(old) if old is not None else None
-            if isinstance(said, datetime) or said is None:
-                known[employee_id] = said
-            else:  # (the latest text does not say: read the prior)
+            if head is not None and (head[1] is None or isinstance(head[1], datetime)):
+                known[employee_id] = head[1]
+            elif head is not None:  # (the latest text does not say: read the prior)
                 rows = self.ledger.store.projection_rows(incremental.PRIOR, employee_id)
                 known[employee_id] = next((incremental.paused_at(v) for _, _, v in rows), None)
+            else:
+                known[employee_id] = None
         prior = known[employee_id]
-        old_at = incremental.paused_at(old) if old is not None else None
+        old = self.stored.pop(employee_id, None)
         if (
-            old is not None
-            and old_at is not None
-            and (prior is None or old_at - prior >= self.ledger.prior_lag)
+            head is not None
+            and old is not None
+            and (prior is None or head[0] - prior >= self.ledger.prior_lag)
         ):
             self.priors[employee_id] = old
-            known[employee_id] = prior = old_at
+            known[employee_id] = prior = head[0]
         return prior
 
     def read_versions(self, employees: Iterable[str]) -> None:
@@ -803,9 +819,9 @@ class _States:
             else:  # kept with the stored text it resumes from; written later
                 self._keep(employee_id, KeptState(*deferred, state))
         for employee_id, text in self.encoded_rows.items():
-            if employee_id not in self.stored:  # (derived by a worker: not read here)
+            if employee_id not in self.heads:  # (derived by a worker: not read here)
                 for _, _, value in store.projection_rows(incremental.PROJECTION, employee_id):
-                    self.stored[employee_id] = value
+                    self._note_stored(employee_id, value)
             self.encoded_rows[employee_id] = incremental.with_prior(text, self._rotate(employee_id))
         texts = [
             *self.encoded_rows.items(),
@@ -834,8 +850,8 @@ class _States:
         self.encoded_rows.clear()
         self.changed.clear()
         self.priors.clear()
-        for employee_id, text in texts:
-            self.stored[employee_id] = text  # (what the rows now hold)
+        for employee_id, _ in texts:
+            self.heads.pop(employee_id, None)  # (replaced: read again when next needed)
 
 
 @dataclass(frozen=True, slots=True)

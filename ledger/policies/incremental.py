@@ -76,6 +76,7 @@ __all__ = [
     "deadlines_met",
     "decode",
     "encode",
+    "head_of",
     "keep_graded",
     "keep_held",
     "met_to",
@@ -649,7 +650,7 @@ def encode(state: DerivationState, prior: datetime | object | None = _NOT_SAID) 
 def paused_at(text: str) -> datetime | None:
     """The ``at`` of an encoded state of this format, read from the head of its text
     (:func:`encode` writes it second), or ``None`` for any other text."""
-    found = _head(text)
+    found = head_of(text)
     return found[0] if found is not None else None
 
 
@@ -657,21 +658,23 @@ def prior_at(text: str) -> datetime | object | None:
     """The ``at`` of the prior state when the latest state ``text`` was written (``None``:
     there was none), read from the head of the text, or ``_NOT_SAID`` when the text does
     not say (an older text, or one encoded by a worker process)."""
-    found = _head(text)
+    found = head_of(text)
     return found[1] if found is not None else _NOT_SAID
 
 
 def with_prior(text: str, prior: datetime | None) -> str:
     """A state ``text`` encoded without ``prior`` (by a worker process) as :func:`encode`
     with ``prior`` writes it; any other text unchanged."""
-    found = _head(text)
+    found = head_of(text)
     if found is None or found[1] is not _NOT_SAID:
         return text
     end = text.find('"', len(f'{{"format":{FORMAT},"at":"')) + 1
     return f"{text[:end]},\"prior\":{orjson.dumps(_iso(prior)).decode()}{text[end:]}"
 
 
-def _head(text: str) -> tuple[datetime, datetime | object | None] | None:
+def head_of(text: str) -> tuple[datetime, datetime | object | None] | None:
+    """:func:`paused_at` and :func:`prior_at` of a state text at once (``None``: not a
+    state text of this format)."""
     head = f'{{"format":{FORMAT},"at":"'
     if not text.startswith(head):
         return None

@@ -681,6 +681,9 @@ class _States:
         self.stored: dict[str, str] = {}
         self.priors: dict[str, str] = {}  # employee -> a prior state's text to write
         self.prior_at: dict[str, datetime | None] = {}  # employee -> its prior state's at
+        # employees whose latest state (hired, same rulebooks) refused what was recorded
+        # since: only for them may the prior help (not a first derivation, nor the unhired)
+        self.try_prior: set[str] = set()
         self.kept: OrderedDict[str, KeptState] | None = ledger._kept_states
         if employees > ledger.states_kept:
             # More employees than can be kept: each would be pushed out before its next
@@ -886,7 +889,7 @@ def pending(
         resumed = _pending_resumed(
             ledger, employee_id, horizon, fresh, states, closing_from if closing else None
         )
-        if resumed is None:
+        if resumed is None and employee_id in states.try_prior:
             # The latest state cannot resume (a retraction of a fact it holds only as a
             # tally, a back-dated fact): the older prior one may, deriving a few weeks
             # again instead of the whole history.
@@ -1092,6 +1095,8 @@ def _pending_resumed(
         # (a retraction may name a fact recorded since the state: one derived again here)
         known = {**by_id, **{e.event_id: e for e in new_events if not EVENT_TYPES[e.type].DERIVED}}
     if not incremental.plan(state, new_events, rulebooks, now_d, known):
+        if prior is None:
+            states.try_prior.add(employee_id)  # (refused for what was recorded since)
         return None
     pause = max(state.at, _pause_at([*by_id.values(), *new_events], horizon))
     observed = [e for e in new_events if not EVENT_TYPES[e.type].DERIVED]

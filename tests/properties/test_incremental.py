@@ -735,3 +735,28 @@ def test_a_retraction_weeks_back_resumes_from_the_prior_state(kept: bool) -> Non
     assert derived_log(resumed) == derived_log(full)
     unretracted, _ = run(True, facts)
     assert derived_log(resumed) != derived_log(unretracted)
+
+
+def test_the_prior_state_is_not_read_where_it_cannot_help() -> None:
+    """An employee never hired (derived in full, cheaply, every time) and a first
+    derivation never read the prior state; only a refusal for what was recorded since
+    does."""
+    from ledger.testing import late
+
+    store = MemoryStore()
+    reads = store.projection_rows
+    asked: list[str] = []
+
+    def counting(name: str, employee_id: str | None = None) -> Any:
+        if name == "derivation-prior":
+            asked.append(str(employee_id))
+        return reads(name, employee_id)
+
+    store.projection_rows = counting  # type: ignore[method-assign]
+    ledger = Ledger(store, clock=ManualClock(CLOCK_AT))
+    ledger.states_every = 1
+    ledger.record(hire("E1"))
+    for day in range(12):
+        at = instant("2026-07-01 09:20") + timedelta(days=day)
+        ledger.record([late("E9", at=at, minutes=30), late("E1", at=at, minutes=3)])
+    assert asked == []

@@ -177,12 +177,14 @@ class Ledger:
         preload: int = write.PRELOAD,
         actor: str | None = None,
         stages: write.Stages | None = None,
+        workers: int | None = None,
     ) -> ImportReport:
         """Import a JSON Lines or CSV stream in one transaction, all or nothing.
 
         The whole stream is validated before the write lock is taken (see
         :func:`ledger.write.import_stream`); lines without ``recorded_by`` are recorded
-        under ``actor`` (default: :attr:`actor`).
+        under ``actor`` (default: :attr:`actor`). ``workers``: processes validating the
+        lines (default: every CPU for a file of 16 MiB or more, else this process).
 
         Raises:
             ImportRejected: a bad line, or an id stored with other content; nothing written.
@@ -198,6 +200,7 @@ class Ledger:
             preload=preload,
             actor=actor,
             stages=stages,
+            workers=workers,
         )
 
     def import_file(

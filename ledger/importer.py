@@ -12,22 +12,31 @@ future of the ledger's clock.
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable, Iterator, Mapping, Sequence
+import multiprocessing
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
-from typing import IO, Any, Literal
+from itertools import islice
+from typing import IO, Any, Literal, TypeAlias
 from uuid import UUID
 
 from ledger.errors import FieldProblem, ImportRejected, ValidationFailed
-from ledger.events import Event, parse_event
+from ledger.events import UPCASTERS, Event, parse_event
+from ledger.store.base import Columns, columns_of
 from ledger.textfile import open_text
 
-__all__ = ["MAX_LINE", "Format", "Unknown", "open_text", "read_events"]
+__all__ = ["MAX_LINE", "Format", "Parsed", "Unknown", "open_text", "read_events"]
 
 Format = Literal["jsonl", "csv"]
 MAX_LINE = 1 << 20
 """Characters a JSON Lines line may hold: far above any valid event (whose every field is
 bounded), so that a runaway line is refused without being parsed."""
 _CHECK_BATCH = 1000
+_PARSE_CHUNK = 1000
+"""Records a parse worker is given at a time."""
+_CHUNKS_IN_FLIGHT = 4
+"""Chunks per worker sent ahead of the one this process waits for (bounds memory)."""
 _UNKNOWN_LINES = 10
 _ENVELOPE_COLUMNS = (
     "event_id",
@@ -41,9 +50,13 @@ _ENVELOPE_COLUMNS = (
     "causation_id",
 )
 
-Check = Callable[[Sequence[Event]], Mapping[UUID, FieldProblem]]
+Parsed: TypeAlias = Event | Columns
+"""A good record: the validated event, or (parsed by a worker process) its stored columns,
+which :func:`ledger.store.base.event_of_columns` turns back into the same event."""
+Check = Callable[[Sequence[Parsed]], Mapping[UUID, FieldProblem]]
 """Given valid events, the problems the log finds with some of them, by event id (an id
 stored with other content, an instant in the future of the ledger's clock)."""
+_Outcome: TypeAlias = Event | Columns | list[FieldProblem]
 
 
 @dataclass
@@ -68,7 +81,7 @@ class Unknown:
             if employee not in self.hired
         }
 
-    def see(self, line: int, event: Event) -> None:
+    def see(self, line: int, event: Parsed) -> None:
         """Note one event of the file, in file order."""
         employee = event.employee_id
         if event.type == "employee.hired":
@@ -112,7 +125,8 @@ def read_events(
     unknown: Unknown | None = None,
     check_ids: bool = True,
     recorded_by: str | None = None,
-) -> Iterator[tuple[int, Event]]:
+    workers: int = 1,
+) -> Iterator[tuple[int, Parsed]]:
     """Yield ``(line number, event)`` for every good record of ``stream``, then raise if
     any was bad.
 
@@ -125,29 +139,34 @@ def read_events(
         unknown: filled in with the facts of employees not hired earlier in the file.
         check_ids: find ids repeated with other content within the file.
         recorded_by: the recorder of a record that names none (the acting actor).
+        workers: from 2, the records are validated in that many worker processes, this
+            one reading and checking (docs/ARCHITECTURE.md, "Input boundary"); each good
+            record then comes as its :class:`~ledger.store.base.Columns`. The same lines
+            are good or bad, with the same problems, as with one.
 
     Raises:
         ImportRejected: every bad record, naming its line and the field at fault.
     """
     problems = _Problems(source)
     first: dict[int, tuple[int, int]] = {}
-    pending: list[tuple[int, Event]] = []
+    pending: list[tuple[int, Parsed]] = []
     lines = 0
     records = _jsonl(stream) if fmt == "jsonl" else _csv(stream)
-    for line, raw in records:
+    outcomes = (
+        _parsed_here(records, recorded_by)
+        if workers <= 1
+        else _parsed_by_workers(records, recorded_by, workers)
+    )
+    for line, outcome in outcomes:
         lines = line
-        if isinstance(raw, FieldProblem):
-            problems.add(line, [raw])
-            continue
-        try:
-            event = parse_event(
-                raw, observations_only=True, derive_id=True, recorded_by=recorded_by
-            )
-        except ValidationFailed as exc:
-            problems.add(line, exc.problems)
+        if isinstance(outcome, list):
+            problems.add(line, outcome)
             continue
         if check_ids:
-            key, content = event.event_id.int, _content(event)
+            if isinstance(outcome, Event):
+                key, content = outcome.event_id.int, _content(outcome)
+            else:
+                key, content = int.from_bytes(outcome.event_id, "big"), hash(outcome[1:])
             earlier = first.setdefault(key, (line, content))
             if earlier[0] != line and earlier[1] != content:
                 problems.add(
@@ -155,17 +174,18 @@ def read_events(
                     [
                         FieldProblem(
                             "event_id",
-                            f"{event.event_id} is also on line {earlier[0]} with different content",
+                            f"{_id_of(outcome)} is also on line {earlier[0]} with different "
+                            "content",
                         )
                     ],
                 )
                 continue
         if unknown is not None:
-            unknown.see(line, event)
+            unknown.see(line, outcome)
         if stored is None:
-            yield line, event
+            yield line, outcome
             continue
-        pending.append((line, event))
+        pending.append((line, outcome))
         if len(pending) >= _CHECK_BATCH:
             yield from _checked(pending, stored, problems)
             pending = []
@@ -174,23 +194,125 @@ def read_events(
     problems.raise_if_any(lines)
 
 
+def _id_of(parsed: Parsed) -> UUID:
+    return parsed.event_id if isinstance(parsed, Event) else parsed.uuid()
+
+
 def _content(event: Event) -> int:
     # Equal events hash alike (the envelope's fields and the frozen data model); a collision
     # between different contents is caught by the store, which compares the canonical JSON.
+    # (Columns, from workers, hash their texts instead: one file is read one way or the other.)
     values = event.__dict__
     return hash(tuple(v for k, v in values.items() if k != "event_id"))
 
 
 def _checked(
-    batch: list[tuple[int, Event]], stored: Check, problems: _Problems
-) -> Iterator[tuple[int, Event]]:
+    batch: list[tuple[int, Parsed]], stored: Check, problems: _Problems
+) -> Iterator[tuple[int, Parsed]]:
     found = stored([event for _, event in batch])
+    if not found:
+        yield from batch
+        return
     for line, event in batch:
-        problem = found.get(event.event_id)
+        problem = found.get(_id_of(event))
         if problem is None:
             yield line, event
         else:
             problems.add(line, [problem])
+
+
+_Record: TypeAlias = str | dict[str, Any] | FieldProblem
+
+
+def _parse(raw: str | dict[str, Any], recorded_by: str | None) -> Event | list[FieldProblem]:
+    try:
+        return parse_event(raw, observations_only=True, derive_id=True, recorded_by=recorded_by)
+    except ValidationFailed as exc:
+        return list(exc.problems)
+
+
+def _parsed_here(
+    records: Iterable[tuple[int, _Record]], recorded_by: str | None
+) -> Iterator[tuple[int, _Outcome]]:
+    for line, raw in records:
+        yield line, [raw] if isinstance(raw, FieldProblem) else _parse(raw, recorded_by)
+
+
+def _parse_chunk(
+    chunk: list[tuple[int, _Record]], recorded_by: str | None, steps: frozenset[tuple[str, int]]
+) -> list[tuple[int, tuple[Any, ...] | list[FieldProblem]]]:
+    """In a worker process (or here, when the workers fail): validate records, each good one
+    turned into the columns it will be stored as."""
+    if UPCASTERS.steps() != steps:
+        # Upcasters registered at run time in the importing process are not in a spawned
+        # worker: it would refuse or misread old versions.
+        raise RuntimeError("the parse worker has other upcasters than the importing process")
+    out: list[tuple[int, tuple[Any, ...] | list[FieldProblem]]] = []
+    for line, raw in chunk:
+        if isinstance(raw, FieldProblem):
+            out.append((line, [raw]))
+            continue
+        parsed = _parse(raw, recorded_by)
+        # (a plain tuple: a named tuple pickles and unpickles through Python code, per row)
+        out.append((line, parsed if isinstance(parsed, list) else tuple(columns_of(parsed))))
+    return out
+
+
+def _columns(
+    done: list[tuple[int, tuple[Any, ...] | list[FieldProblem]]],
+) -> Iterator[tuple[int, _Outcome]]:
+    make = tuple.__new__
+    for line, outcome in done:
+        yield line, outcome if isinstance(outcome, list) else make(Columns, outcome)
+
+
+def _parsed_by_workers(
+    records: Iterable[tuple[int, _Record]], recorded_by: str | None, workers: int
+) -> Iterator[tuple[int, _Outcome]]:
+    """The records validated by ``workers`` spawned processes, a chunk each at a time, in
+    file order; this process keeps a few chunks per worker in flight. If the workers fail
+    (they did not start, one died, or they import other upcasters), the chunks not yet
+    answered are validated here instead, the same way, so the outcome is the same."""
+    steps = UPCASTERS.steps()
+    executor: ProcessPoolExecutor | None = ProcessPoolExecutor(
+        workers, mp_context=multiprocessing.get_context("spawn")
+    )
+    window: deque[tuple[list[tuple[int, _Record]], Future[Any] | None]] = deque()
+    it = iter(records)
+    try:
+        while True:
+            chunk = list(islice(it, _PARSE_CHUNK))
+            if chunk:
+                future: Future[Any] | None = None
+                if executor is not None:
+                    try:
+                        future = executor.submit(_parse_chunk, chunk, recorded_by, steps)
+                    except Exception:  # the pool is broken: validate here from now on
+                        _stop(executor)
+                        executor = None
+                window.append((chunk, future))
+            if not window:
+                return
+            if chunk and len(window) < _CHUNKS_IN_FLIGHT * workers and executor is not None:
+                continue
+            sent, future = window.popleft()
+            done = None
+            if future is not None and executor is not None:
+                try:
+                    done = future.result()
+                except Exception:  # a worker failed: this chunk and the rest here
+                    _stop(executor)
+                    executor = None
+            if done is None:
+                done = _parse_chunk(sent, recorded_by, steps)
+            yield from _columns(done)
+    finally:
+        if executor is not None:
+            _stop(executor)
+
+
+def _stop(executor: ProcessPoolExecutor) -> None:
+    executor.shutdown(wait=True, cancel_futures=True)
 
 
 def _jsonl(stream: IO[str]) -> Iterator[tuple[int, str | FieldProblem]]:

@@ -94,8 +94,8 @@ def open_text(path: str, encoding: str | None = None) -> TextFile:
 
 def _open_binary(path: str) -> IO[bytes]:
     if path == "-":
-        # Standard input is read twice (validated, then appended): keep a copy; the caller
-        # closes it.
+        # Standard input is read whole before a line is parsed (so that the encoding is
+        # found and a decoding error is reported first): keep a copy; the caller closes it.
         copy = tempfile.TemporaryFile()  # noqa: SIM115
         shutil.copyfileobj(sys.stdin.buffer, copy)
         copy.seek(0)

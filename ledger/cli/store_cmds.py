@@ -191,7 +191,8 @@ def import_(state: LedgerContext, file: str, fmt: str | None, encoding: str | No
         seen = [0]
 
         def moved(line: int) -> None:
-            # The file is read twice: checked whole, then recorded (the count starts again).
+            # The lines are counted twice: checked whole, then recorded (the count starts
+            # again).
             if line < seen[0]:
                 step.describe("importing: recording")
             seen[0] = line

@@ -51,6 +51,11 @@ class Upcasters:
             raise ValueError(f"upcaster for {type_name} v{from_version} registered twice")
         self._steps[key] = fn
 
+    def steps(self) -> frozenset[tuple[str, int]]:
+        """The ``(type, from_version)`` of every step registered (a parse worker, which
+        imports only the steps the package registers, checks it has the same)."""
+        return frozenset(self._steps)
+
     def upcast(self, raw: dict[str, Any]) -> dict[str, Any]:
         """Bring a raw envelope dict to its type's current schema version."""
         model = EVENT_TYPES.get(str(raw.get("type", "")))

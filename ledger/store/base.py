@@ -50,12 +50,15 @@ __all__ = [
     "LEDGER_ONLY_PREFIXES",
     "AppendReport",
     "ChainReport",
+    "Columns",
     "DerivationSeal",
     "EventStore",
     "ReadFilter",
     "Recorded",
     "Row",
     "chain_hash",
+    "columns_of",
+    "event_of_columns",
     "is_ledger_only",
     "record_of_row",
 ]
@@ -355,6 +358,76 @@ _set_position = Recorded.__dict__["position"].__set__
 _set_version = Recorded.__dict__["version"].__set__
 _set_recorded_at = Recorded.__dict__["recorded_at"].__set__
 _set_hash = Recorded.__dict__["hash"].__set__
+
+
+class Columns(NamedTuple):
+    """An event not yet stored, in the columns a backend keeps (a :class:`Row` without the
+    position, version, ``recorded_at`` and hash the store assigns): what an import's parse
+    workers send back and spill (docs/ARCHITECTURE.md, "Input boundary"). Built from a
+    validated event by :func:`columns_of`, exactly as :meth:`EventStore.append` writes its
+    row, so :func:`event_of_columns` rebuilds it through the trusted read."""
+
+    event_id: bytes
+    employee_id: str
+    type: str
+    schema_version: int
+    occurred_at: str
+    recorded_by: str
+    source: str | None
+    evidence: str
+    correlation_id: str | None
+    causation_id: str | None
+    data: str
+
+    def uuid(self) -> UUID:
+        """The event id."""
+        return uuid_of(self.event_id)
+
+    def instant(self) -> datetime:
+        """When the event occurred (company time)."""
+        return datetime.fromisoformat(self.occurred_at).astimezone(COMPANY_TZ)
+
+    def row(self) -> Row:
+        """The columns as a :class:`Row` at position 0 (for :func:`wire_of_row`)."""
+        return Row(
+            0, self.uuid(), self.employee_id, 0, self.type, self.schema_version,
+            self.occurred_at, _COLUMNS_RECORDED_AT, self.recorded_by, self.source,
+            self.evidence, self.correlation_id, self.causation_id, self.data, "",
+        )  # fmt: skip
+
+
+_COLUMNS_RECORDED_AT = "1970-01-01T08:00:00+08:00"
+
+
+def columns_of(event: Event) -> Columns:
+    """The stored columns of a validated event (as :func:`_row_for` writes them)."""
+    wire = event_to_wire(event)
+    return Columns(
+        event.event_id.bytes,
+        event.employee_id,
+        event.type,
+        event.schema_version,
+        wire["occurred_at"],
+        event.recorded_by,
+        event.source,
+        canonical_json(wire["evidence"]).decode(),
+        wire.get("correlation_id"),
+        wire.get("causation_id"),
+        canonical_json(wire["data"]).decode(),
+    )
+
+
+def event_of_columns(columns: tuple[Any, ...]) -> Event:
+    """The event :func:`columns_of` was given (its :class:`Columns`, or their plain tuple),
+    rebuilt by the trusted read (only ``data`` is validated, by its type's model): equal to
+    it, field for field."""
+    (event_id, employee_id, type_name, schema_version, occurred_at, recorded_by, source,
+     evidence, correlation_id, causation_id, data) = columns  # fmt: skip
+    return recorded_of_row(
+        (0, event_id, employee_id, 0, type_name, schema_version, occurred_at,
+         _COLUMNS_RECORDED_AT, recorded_by, source, evidence, correlation_id, causation_id,
+         data, "")
+    ).event  # fmt: skip
 
 
 _DATA_CACHE: dict[tuple[str, str], EventData] = {}
@@ -753,15 +826,32 @@ class EventStore(ABC):
             if actual != want:
                 raise ConcurrencyError(employee_id, want, actual)
 
-    def conflicts(self, events: Sequence[Event]) -> dict[UUID, int]:
+    def conflicts(
+        self, events: Sequence[Event | Columns], ids: Sequence[UUID] | None = None
+    ) -> dict[UUID, int]:
         """The ids of ``events`` stored with other content, with the stored event's position
-        (what :meth:`append` would refuse; checked before taking the write lock)."""
-        existing = self._existing([e.event_id for e in events])
+        (what :meth:`append` would refuse; checked before taking the write lock).
+
+        Args:
+            ids: the events' ids, when the caller has them already.
+        """
+        if ids is None:
+            ids = [e.event_id if isinstance(e, Event) else e.uuid() for e in events]
+        existing = self._existing(ids)
         found: dict[UUID, int] = {}
-        for event in events:
-            stored = existing.get(event.event_id)
-            if stored is not None and canonical_json(wire_of_row(stored)) != wire_json(event):
-                found[event.event_id] = stored.position
+        if not existing:
+            return found
+        for event_id, event in zip(ids, events, strict=True):
+            stored = existing.get(event_id)
+            if stored is None:
+                continue
+            sent = (
+                wire_json(event)
+                if isinstance(event, Event)
+                else canonical_json(wire_of_row(event.row()))
+            )
+            if canonical_json(wire_of_row(stored)) != sent:
+                found[event_id] = stored.position
         return found
 
     def read(self, flt: ReadFilter | None = None, /, **bounds: Any) -> Iterator[Recorded]:

@@ -22,7 +22,7 @@ from ledger.events import (
     wire_json,
 )
 from ledger.store import EventStore, MemoryStore, SQLiteStore
-from ledger.store.base import recorded_of_row, wire_of_row
+from ledger.store.base import columns_of, event_of_columns, recorded_of_row, wire_of_row
 from ledger.testing import ManualClock, events, late
 
 
@@ -127,6 +127,25 @@ def test_the_trusted_read_path_decodes_rows_as_full_validation_does(batch: list[
         assert trusted.model_dump() == validated.model_dump()
         assert wire_json(trusted) == wire_json(validated)
         assert trusted.occurred_at.tzinfo == validated.occurred_at.tzinfo
+
+
+@given(one_of_each_type)
+def test_an_event_rebuilt_from_its_columns_is_the_event(batch: list[Event]) -> None:
+    """docs/ARCHITECTURE.md "Input boundary": the columns a parse worker sends and a large
+    import spills, as plain tuples, rebuild through the trusted read to the validated
+    event, and their wire form is the event's (what the store compares ids against)."""
+    store = MemoryStore(clock=ManualClock("2099-01-01 00:00"))
+    store.append(batch)
+    for event, row in zip(batch, store.rows(), strict=True):
+        columns = columns_of(event)
+        rebuilt = event_of_columns(tuple(columns))
+        assert rebuilt == event
+        assert rebuilt.model_dump() == event.model_dump()
+        assert wire_json(rebuilt) == wire_json(event)
+        assert rebuilt.occurred_at.tzinfo == event.occurred_at.tzinfo
+        assert canonical_json(wire_of_row(columns.row())) == wire_json(event)
+        assert columns == (row.event_id.bytes, *row[2:3], *row[4:7], *row[8:14])
+        assert columns.instant() == event.occurred_at and columns.uuid() == event.event_id
 
 
 def test_a_row_altered_outside_the_ledger_is_reported_as_tampered() -> None:

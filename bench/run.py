@@ -78,6 +78,13 @@ PLAN: tuple[Step, ...] = (
         "ledger-normal",
         options=("--synchronous", "NORMAL"),
     ),
+    Step(
+        "ledger-import-1",
+        "ledger-import",
+        "ledger import, every line validated in the importing process",
+        "ledger-1",
+        options=("--parse-workers", "1"),
+    ),
     Step("ledger-tick", "ledger-tick", "ledger tick (deadlines to 10-01 00:00)", "ledger", False),
     Step("ledger-rebuild", "ledger-rebuild", "full projection rebuild", "ledger", False),
     Step("ledger-replay", "ledger-replay", "replay 2026Q3 (adopted rulebook)", "ledger", False),

@@ -159,7 +159,7 @@ def ledger_append(args: argparse.Namespace, timer: Timer) -> Result:
 
 def ledger_import(args: argparse.Namespace, timer: Timer) -> Result:
     with _open(args) as ledger, timer.measure():
-        report = ledger.import_file(args.data)
+        report = ledger.import_file(args.data, workers=args.parse_workers)
     return {"count": report.lines, "appended": report.appended, "derived": report.derived}
 
 
@@ -1243,6 +1243,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--samples", type=int, default=200)
     parser.add_argument("--budget", type=float, default=10.0, help="seconds per latency step")
     parser.add_argument("--synchronous", default="FULL", choices=["FULL", "NORMAL"])
+    parser.add_argument(
+        "--parse-workers",
+        type=int,
+        default=None,
+        help="ledger-import: processes validating the lines (default: by the file's size)",
+    )
     concurrency = parser.add_argument_group("concurrency steps (issue 10)")
     concurrency.add_argument("--events", type=int, default=100_000, help="split among writers")
     concurrency.add_argument("--employees", type=int, default=1_000, help="split among writers")

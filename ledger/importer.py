@@ -12,7 +12,9 @@ future of the ledger's clock.
 from __future__ import annotations
 
 import csv
+import gc
 import multiprocessing
+import signal
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -275,7 +277,7 @@ def _parsed_by_workers(
     answered are validated here instead, the same way, so the outcome is the same."""
     steps = UPCASTERS.steps()
     executor: ProcessPoolExecutor | None = ProcessPoolExecutor(
-        workers, mp_context=multiprocessing.get_context("spawn")
+        workers, mp_context=multiprocessing.get_context("spawn"), initializer=_start_worker
     )
     window: deque[tuple[list[tuple[int, _Record]], Future[Any] | None]] = deque()
     it = iter(records)
@@ -309,6 +311,17 @@ def _parsed_by_workers(
     finally:
         if executor is not None:
             _stop(executor)
+
+
+def _start_worker() -> None:
+    """A parse worker leaves Ctrl-C to the importing process, which stops the workers (no
+    traceback from them on the terminal), and collects less often: a chunk allocates
+    thousands of objects that all live until it is sent (``ledger.write._BulkWork``)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    gc.set_threshold(_WORKER_GC_THRESHOLD, *gc.get_threshold()[1:])
+
+
+_WORKER_GC_THRESHOLD = 50_000
 
 
 def _stop(executor: ProcessPoolExecutor) -> None:

@@ -19,7 +19,6 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
-from itertools import islice
 from typing import IO, Any, Literal, TypeAlias
 from uuid import UUID
 
@@ -36,9 +35,13 @@ MAX_LINE = 1 << 20
 bounded), so that a runaway line is refused without being parsed."""
 _CHECK_BATCH = 1000
 _PARSE_CHUNK = 1000
-"""Records a parse worker is given at a time."""
+"""Records a parse worker is given at a time, at most."""
+_PARSE_CHUNK_CHARS = 1 << 20
+"""Characters a chunk holds, about, at most: one more line, up to ``MAX_LINE``, may pass it
+(so a file of long lines is not held in memory many lines per chunk)."""
 _CHUNKS_IN_FLIGHT = 4
-"""Chunks per worker sent ahead of the one this process waits for (bounds memory)."""
+"""Chunks per worker sent ahead of the one this process waits for: with the size of a chunk,
+what bounds the memory the workers' input and output take (a few MiB per worker)."""
 _UNKNOWN_LINES = 10
 _ENVELOPE_COLUMNS = (
     "event_id",
@@ -144,7 +147,8 @@ def read_events(
         workers: from 2, the records are validated in that many worker processes, this
             one reading and checking (docs/ARCHITECTURE.md, "Input boundary"); each good
             record then comes as its :class:`~ledger.store.base.Columns`. The same lines
-            are good or bad, with the same problems, as with one.
+            are good or bad, with the same problems, as with one (but for the corner
+            "Large files" names: an id repeated with equal values in other texts).
 
     Raises:
         ImportRejected: every bad record, naming its line and the field at fault.
@@ -283,7 +287,7 @@ def _parsed_by_workers(
     it = iter(records)
     try:
         while True:
-            chunk = list(islice(it, _PARSE_CHUNK))
+            chunk = _chunk(it)
             if chunk:
                 future: Future[Any] | None = None
                 if executor is not None:
@@ -311,6 +315,23 @@ def _parsed_by_workers(
     finally:
         if executor is not None:
             _stop(executor)
+
+
+def _chunk(records: Iterator[tuple[int, _Record]]) -> list[tuple[int, _Record]]:
+    """The next records for a worker: up to ``_PARSE_CHUNK`` of them, or fewer once they
+    hold ``_PARSE_CHUNK_CHARS`` characters."""
+    chunk: list[tuple[int, _Record]] = []
+    size = 0
+    for record in records:
+        chunk.append(record)
+        raw = record[1]
+        if isinstance(raw, str):
+            size += len(raw)
+        elif isinstance(raw, dict):  # a CSV row: its cells (data is a dict of cells)
+            size += sum(len(v) if isinstance(v, str) else len(str(v)) for v in raw.values())
+        if len(chunk) >= _PARSE_CHUNK or size >= _PARSE_CHUNK_CHARS:
+            break
+    return chunk
 
 
 def _start_worker() -> None:

@@ -21,7 +21,7 @@ from ledger.audit.pool import available_cpus
 from ledger.errors import ImportRejected, UsageError
 from ledger.events import UPCASTERS, Event, event_to_wire
 from ledger.events.codec import wire_json
-from ledger.importer import _parse_chunk
+from ledger.importer import _PARSE_CHUNK, _PARSE_CHUNK_CHARS, _chunk, _parse_chunk
 from ledger.testing import ManualClock, hired, late, make, praised
 from ledger.write import MAX_PARSE_WORKERS, _parse_workers
 
@@ -231,3 +231,15 @@ def test_columns_of_an_id_less_line_carry_its_derived_id(text: str) -> None:
         for led in (here, there)
     )
     assert a == b and wire_json(a) == wire_json(b)
+
+
+def test_a_chunk_for_a_worker_is_cut_by_lines_and_by_characters() -> None:
+    """The workers' input in flight is bounded whatever the lines' length."""
+    short = iter([(n, "{}") for n in range(1, 2_501)])
+    assert [len(_chunk(short)) for _ in range(4)] == [_PARSE_CHUNK, _PARSE_CHUNK, 500, 0]
+    long_line = "x" * (_PARSE_CHUNK_CHARS // 2 + 1)
+    long = iter([(n, long_line) for n in range(1, 6)])
+    assert [len(_chunk(long)) for _ in range(4)] == [2, 2, 1, 0]
+    cells = {"type": "attendance.late_arrival", "data": {"note": long_line}}
+    rows = iter([(n, cells) for n in range(1, 4)])
+    assert [len(_chunk(rows)) for _ in range(3)] == [2, 1, 0]

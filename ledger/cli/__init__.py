@@ -139,7 +139,25 @@ def handles_errors(fn: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
+class _Commands(click.Group):
+    """The command group: a Ctrl-C ends a command with its own message and exit 130
+    (click's standalone mode would print "Aborted!" and exit 1, the code of a failed
+    verification)."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            err.print(INTERRUPTED)
+            raise click.exceptions.Exit(EXIT_INTERRUPTED) from None
+
+
+INTERRUPTED = "interrupted; nothing half-written (a write is one transaction)"
+EXIT_INTERRUPTED = 130
+
+
 @click.group(
+    cls=_Commands,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
     epilog="\b\nExamples:\n  ledger init\n  ledger import quarter.jsonl\n  ledger verify\n",
 )
@@ -218,9 +236,9 @@ def main(argv: list[str] | None = None) -> Any:
     args = sys.argv[1:] if argv is None else argv
     try:
         return cli.main(args=args, prog_name="ledger")
-    except KeyboardInterrupt:
-        err.print("interrupted; nothing half-written (a write is one transaction)")
-        sys.exit(130)
+    except KeyboardInterrupt:  # (outside a command: while click reads the arguments)
+        err.print(INTERRUPTED)
+        sys.exit(EXIT_INTERRUPTED)
     except BrokenPipeError:
         # The reader went away (`ledger sanctions | head`): not an error of ours to report.
         sys.stderr.close()

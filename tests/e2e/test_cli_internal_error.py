@@ -29,3 +29,20 @@ def test_ledger_debug_shows_the_traceback(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setattr(store_cmds, "wire_schema", _explode)
     with pytest.raises(RuntimeError, match="boom"):
         main(["schema"])
+
+
+def _interrupt(*args: object, **kwargs: object) -> None:
+    raise KeyboardInterrupt
+
+
+def test_a_ctrl_c_exits_130_with_a_message_and_no_traceback(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Not click's "Aborted!" with exit 1, which is the code of a failed verification."""
+    monkeypatch.setattr(store_cmds, "wire_schema", _interrupt)
+    with pytest.raises(SystemExit) as caught:
+        main(["schema"])
+    assert caught.value.code == 130
+    err = capsys.readouterr().err
+    assert "interrupted; nothing half-written" in err
+    assert "Aborted" not in err and "Traceback" not in err

@@ -18,6 +18,7 @@ import signal
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import IO, Any, Literal, TypeAlias
 from uuid import UUID
@@ -292,7 +293,8 @@ def _parsed_by_workers(
                 future: Future[Any] | None = None
                 if executor is not None:
                     try:
-                        future = executor.submit(_parse_chunk, chunk, recorded_by, steps)
+                        with _sigint_blocked():  # (a worker may start here)
+                            future = executor.submit(_parse_chunk, chunk, recorded_by, steps)
                     except Exception:  # the pool is broken: validate here from now on
                         _stop(executor)
                         executor = None
@@ -334,11 +336,29 @@ def _chunk(records: Iterator[tuple[int, _Record]]) -> list[tuple[int, _Record]]:
     return chunk
 
 
+@contextmanager
+def _sigint_blocked() -> Iterator[None]:
+    """SIGINT held back from this thread meanwhile: a process started here inherits the
+    mask through ``exec``, so a Ctrl-C while it imports the package waits for
+    :func:`_start_worker`, which ignores it, instead of a traceback on the terminal. Here
+    it is delivered on leaving."""
+    if not hasattr(signal, "pthread_sigmask"):  # (not POSIX)
+        yield
+        return
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
 def _start_worker() -> None:
     """A parse worker leaves Ctrl-C to the importing process, which stops the workers (no
     traceback from them on the terminal), and collects less often: a chunk allocates
     thousands of objects that all live until it is sent (``ledger.write._BulkWork``)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):  # a Ctrl-C held back since the start: ignored
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     gc.set_threshold(_WORKER_GC_THRESHOLD, *gc.get_threshold()[1:])
 
 

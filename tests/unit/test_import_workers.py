@@ -11,6 +11,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+import multiprocessing
+import signal
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +24,14 @@ from ledger.audit.pool import available_cpus
 from ledger.errors import ImportRejected, UsageError
 from ledger.events import UPCASTERS, Event, event_to_wire
 from ledger.events.codec import wire_json
-from ledger.importer import _PARSE_CHUNK, _PARSE_CHUNK_CHARS, _chunk, _parse_chunk
+from ledger.importer import (
+    _PARSE_CHUNK,
+    _PARSE_CHUNK_CHARS,
+    _chunk,
+    _parse_chunk,
+    _sigint_blocked,
+    _start_worker,
+)
 from ledger.testing import ManualClock, hired, late, make, praised
 from ledger.write import MAX_PARSE_WORKERS, _parse_workers
 
@@ -243,3 +253,19 @@ def test_a_chunk_for_a_worker_is_cut_by_lines_and_by_characters() -> None:
     cells = {"type": "attendance.late_arrival", "data": {"note": long_line}}
     rows = iter([(n, cells) for n in range(1, 4)])
     assert [len(_chunk(rows)) for _ in range(3)] == [2, 1, 0]
+
+
+@pytest.mark.skipif(not hasattr(signal, "pthread_sigmask"), reason="POSIX signal masks")
+def test_a_parse_worker_holds_ctrl_c_back_from_its_start_then_ignores_it() -> None:
+    """A Ctrl-C while a worker imports the package must not print its traceback: it is
+    started with SIGINT blocked (inherited through exec) and ignores it once it runs."""
+    spawn = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(1, mp_context=spawn) as bare, _sigint_blocked():
+        held = bare.submit(signal.pthread_sigmask, signal.SIG_BLOCK, []).result()
+    assert signal.SIGINT in held
+    with ProcessPoolExecutor(1, mp_context=spawn, initializer=_start_worker) as worker:
+        with _sigint_blocked():
+            started = worker.submit(signal.pthread_sigmask, signal.SIG_BLOCK, [])
+        handler = worker.submit(signal.getsignal, signal.SIGINT).result()
+        assert signal.SIGINT not in started.result() and handler == signal.SIG_IGN
+    assert signal.SIGINT not in signal.pthread_sigmask(signal.SIG_BLOCK, [])  # here: back

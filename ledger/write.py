@@ -302,7 +302,7 @@ def _parse_workers(stream: IO[str], workers: int | None) -> int:
         return 1
     if size < PARSE_WORKERS_FROM or not spawn_safe():
         return 1
-    return min(available_cpus(), MAX_PARSE_WORKERS) if available_cpus() > 1 else 1
+    return min(available_cpus(), MAX_PARSE_WORKERS)  # (one CPU: this process only)
 
 
 class _Spill:
